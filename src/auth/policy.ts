@@ -1,0 +1,71 @@
+/**
+ * Who may do what. Roles decide which kinds of object a user may read or write at all (403 otherwise);
+ * scopes decide which objects of that kind (404 outside it — see scope.ts).
+ */
+export const ROLES = ['duty', 'contractor', 'bureau', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  userId: string;
+  username: string;
+  role: Role;
+  /** duty: the node of the district tree whose subtree the user sees */
+  scopeDistrictId: string | null;
+  /** contractor: the contractor whose contracts decide what the user sees */
+  contractorId: string | null;
+  sessionId: string;
+}
+
+export type Resource =
+  | 'districts'
+  | 'police-offices'
+  | 'staff'
+  | 'contractors'
+  | 'contracts'
+  | 'cameras'
+  | 'incidents'
+  | 'users'
+  | 'audit';
+
+export type Access = 'none' | 'read' | 'write';
+
+const POLICY: Record<Resource, Record<Role, Access>> = {
+  districts: { admin: 'write', bureau: 'read', duty: 'read', contractor: 'none' },
+  'police-offices': { admin: 'write', bureau: 'read', duty: 'read', contractor: 'none' },
+  staff: { admin: 'write', bureau: 'read', duty: 'read', contractor: 'none' },
+  contractors: { admin: 'write', bureau: 'read', duty: 'none', contractor: 'read' },
+  contracts: { admin: 'write', bureau: 'read', duty: 'none', contractor: 'read' },
+  cameras: { admin: 'write', bureau: 'read', duty: 'read', contractor: 'read' },
+  // duty staff record the incidents of their own district
+  incidents: { admin: 'write', bureau: 'read', duty: 'write', contractor: 'none' },
+  users: { admin: 'write', bureau: 'none', duty: 'none', contractor: 'none' },
+  audit: { admin: 'read', bureau: 'read', duty: 'none', contractor: 'none' },
+};
+
+export function accessOf(role: Role, resource: Resource): Access {
+  return POLICY[resource][role];
+}
+
+export function canRead(role: Role, resource: Resource): boolean {
+  return accessOf(role, resource) !== 'none';
+}
+
+export function canWrite(role: Role, resource: Resource): boolean {
+  return accessOf(role, resource) === 'write';
+}
+
+const SYSTEM_ID = '00000000-0000-0000-0000-000000000000';
+
+/** Seeding and command-line tools act as the system rather than as a logged-in user. */
+export const systemPrincipal: Principal = {
+  userId: SYSTEM_ID,
+  username: 'system',
+  role: 'admin',
+  scopeDistrictId: null,
+  contractorId: null,
+  sessionId: SYSTEM_ID,
+};
+
+export function isSystem(who: Pick<Principal, 'userId'>): boolean {
+  return who.userId === SYSTEM_ID;
+}

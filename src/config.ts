@@ -1,0 +1,159 @@
+/**
+ * Environment → typed configuration, read once at start-up.
+ * A missing or malformed variable stops start-up with a message naming the variable and what it expects.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    got: string | undefined,
+  ) {
+    super(`config: ${variable} must be ${expected}${got === undefined ? '' : ` (got '${got}')`}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface CredentialKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  http: { host: string; port: number };
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  migrateOnStart: boolean;
+  /** The key ring for camera credentials; the first one encrypts, all of them decrypt. */
+  credentialKeys: CredentialKey[];
+  sessionTtlSeconds: number;
+  login: { maxAttempts: number; windowSeconds: number };
+  timeZone: string;
+  dependencyTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** A well-known development key. Production refuses to start with it. */
+const DEV_CREDENTIAL_KEYS = 'dev1:eHVlbGlhbmctZGV2LWtleS1ub3QtZm9yLXByb2QhISE=';
+
+function read(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, "'true' or 'false'", raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(env, name, fallback);
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `one of ${allowed.join(', ')}`, raw);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const raw = read(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // Never echo the value: a URL may carry a password.
+    throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, undefined);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, parsed.protocol);
+  }
+  return raw;
+}
+
+/** "id:base64key,id2:base64key2" — each key exactly 32 bytes (AES-256). */
+export function parseCredentialKeys(name: string, raw: string): CredentialKey[] {
+  const keys = raw.split(',').map((part) => {
+    const [id, b64, extra] = part.trim().split(':');
+    if (!id || !b64 || extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+      throw new ConfigError(name, "a list 'keyId:base64Key,…'", undefined);
+    }
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) {
+      throw new ConfigError(name, `keys of 32 bytes in base64 (key '${id}' has ${key.length})`, undefined);
+    }
+    return { id, key };
+  });
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size !== keys.length) throw new ConfigError(name, 'a list with distinct key ids', undefined);
+  return keys;
+}
+
+function timeZone(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name, fallback);
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: raw });
+  } catch {
+    throw new ConfigError(name, 'an IANA time zone such as Asia/Shanghai', raw);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const mode = oneOf(env, 'NODE_ENV', 'development', ['development', 'test', 'production'] as const);
+  const keysRaw = read(env, 'XUELIANG_CREDENTIAL_KEYS', mode === 'production' ? '' : DEV_CREDENTIAL_KEYS);
+  if (keysRaw === '') throw new ConfigError('XUELIANG_CREDENTIAL_KEYS', 'set in production', undefined);
+  if (mode === 'production' && keysRaw === DEV_CREDENTIAL_KEYS) {
+    throw new ConfigError(
+      'XUELIANG_CREDENTIAL_KEYS',
+      'a key of your own in production, not the dev key',
+      undefined,
+    );
+  }
+  return {
+    env: mode,
+    http: {
+      host: read(env, 'XUELIANG_HTTP_HOST', '127.0.0.1'),
+      port: integer(env, 'XUELIANG_HTTP_PORT', 8080, 0, 65535),
+    },
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xueliang', [
+      'postgres:',
+      'postgresql:',
+    ]),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisPrefix: read(env, 'XUELIANG_REDIS_PREFIX', 'xueliang:'),
+    logLevel: oneOf(env, 'LOG_LEVEL', mode === 'test' ? 'silent' : 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ] as const),
+    migrateOnStart: boolean(env, 'XUELIANG_MIGRATE_ON_START', true),
+    credentialKeys: parseCredentialKeys('XUELIANG_CREDENTIAL_KEYS', keysRaw),
+    sessionTtlSeconds: integer(env, 'XUELIANG_SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 86400),
+    login: {
+      maxAttempts: integer(env, 'XUELIANG_LOGIN_MAX_ATTEMPTS', 10, 1, 10000),
+      windowSeconds: integer(env, 'XUELIANG_LOGIN_WINDOW_SECONDS', 60, 1, 86400),
+    },
+    timeZone: timeZone(env, 'XUELIANG_TIME_ZONE', 'Asia/Shanghai'),
+    dependencyTimeoutMs: integer(env, 'XUELIANG_DEPENDENCY_TIMEOUT_MS', 2000, 100, 60000),
+  };
+}

@@ -1,0 +1,94 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { principalForToken } from '../auth/sessions.js';
+import { loggerOptions } from '../logger.js';
+import type { Deps } from './deps.js';
+import { errorHandler } from './error-handler.js';
+import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
+import { cameraRoutes } from './routes/cameras.js';
+import { contractorRoutes } from './routes/contractors.js';
+import { districtRoutes } from './routes/districts.js';
+import { incidentRoutes } from './routes/incidents.js';
+import { liveRoutes } from './routes/live.js';
+import { opsRoutes } from './routes/ops.js';
+import { staffRoutes } from './routes/staff.js';
+import { userRoutes } from './routes/users.js';
+
+export type App = FastifyInstance;
+
+function bearer(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export async function buildApp(deps: Deps): Promise<App> {
+  const app = Fastify({
+    logger: { ...loggerOptions(deps.config.logLevel) },
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    trustProxy: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
+  });
+
+  await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: 'rate-limit:' });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Xueliang API',
+        version: '1',
+        description: 'County camera network: governance, health, availability',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const token = bearer(request.headers.authorization) ?? request.cookies[SESSION_COOKIE] ?? null;
+    if (token) request.principal = await principalForToken(deps.db, token);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(opsRoutes(deps));
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes(deps));
+      await api.register(districtRoutes(deps));
+      await api.register(staffRoutes(deps));
+      await api.register(contractorRoutes(deps));
+      await api.register(cameraRoutes(deps));
+      await api.register(incidentRoutes(deps));
+      await api.register(userRoutes(deps));
+      await api.register(liveRoutes(deps));
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Revocations } from '../auth/revocation.js';
+import type { CredentialVault } from '../cameras/credential-vault.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db.js';
+import type { Metrics } from '../metrics.js';
+
+/** What the HTTP layer is given; built once by main.ts (or by a test). */
+export interface Deps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  vault: CredentialVault;
+  revocations: Revocations;
+  metrics: Metrics;
+  log: Logger;
+}

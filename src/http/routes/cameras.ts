@@ -1,0 +1,6 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../deps.js';
+
+export function cameraRoutes(_deps: Deps): FastifyPluginAsyncTypebox {
+  return async () => {};
+}

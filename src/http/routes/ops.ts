@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Deps } from '../deps.js';
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
+const Ready = Type.Object({ ready: Type.Boolean(), checks: Type.Object({ postgres: Check, redis: Check }) });
+
+/** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics; no authentication. */
+export function opsRoutes({ db, redis, metrics, config }: Deps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const tags = ['operations'];
+    app.get(
+      '/healthz',
+      { schema: { tags, security: [], response: { 200: Type.Object({ ok: Type.Boolean() }) } } },
+      async () => ({
+        ok: true,
+      }),
+    );
+
+    app.get(
+      '/readyz',
+      { schema: { tags, security: [], response: { 200: Ready, 503: Ready } } },
+      async (_req, reply) => {
+        const ms = config.dependencyTimeoutMs;
+        const check = async (fn: () => Promise<unknown>, what: string) => {
+          try {
+            await withDeadline(fn(), ms, what);
+            return { ok: true };
+          } catch (err) {
+            return { ok: false, error: err instanceof Error ? err.message : String(err) };
+          }
+        };
+        const [postgres, redisCheck] = await Promise.all([
+          check(() => db.query('SELECT 1'), 'postgres'),
+          check(() => redis.ping(), 'redis'),
+        ]);
+        const ready = postgres.ok && redisCheck.ok;
+        return reply.status(ready ? 200 : 503).send({ ready, checks: { postgres, redis: redisCheck } });
+      },
+    );
+
+    app.get('/metrics', { schema: { tags, security: [], hide: true } }, async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  };
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../src/migrate.js';
+
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    runId: string;
+    templateDatabase: string;
+    adminDatabaseUrl: string;
+    redisUrl: string;
+  }
+}
+
+function urlFor(database: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/**
+ * One run: a template database with every migration applied (each test file clones it), and a Redis key
+ * prefix of its own. Everything the run made is dropped at the end.
+ */
+export default async function setup(project: TestProject) {
+  const runId = `xlt_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const template = `${runId}_template`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${template}`);
+  await migrate(urlFor(template));
+  project.provide('runId', runId);
+  project.provide('templateDatabase', template);
+  project.provide('adminDatabaseUrl', ADMIN_URL);
+  project.provide('redisUrl', REDIS_URL);
+
+  return async () => {
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE $1`,
+      [`${runId}%`],
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    await admin.end();
+    const redis = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${runId}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+    await redis.quit();
+  };
+}

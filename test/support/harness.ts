@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type App, buildApp } from '../../src/http/app.js';
+import type { Deps } from '../../src/http/deps.js';
+import { closeDeps, createDeps } from '../../src/http/server.js';
+
+/** A database of this run, cloned from the migrated template. Dropped by the global teardown. */
+export async function freshDatabase(): Promise<string> {
+  const name = `${inject('runId')}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(inject('adminDatabaseUrl'));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: inject('redisUrl'),
+    XUELIANG_REDIS_PREFIX: `${inject('runId')}:${randomBytes(3).toString('hex')}:`,
+    XUELIANG_MIGRATE_ON_START: 'false',
+    XUELIANG_HTTP_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  });
+}
+
+export interface TestApi {
+  app: App;
+  deps: Deps;
+  config: Config;
+  close: () => Promise<void>;
+}
+
+/** The real API over a fresh database and Redis prefix; `listen` for socket tests, else use app.inject. */
+export async function startTestApi(
+  opts: { databaseUrl?: string; env?: Record<string, string>; listen?: boolean } = {},
+): Promise<TestApi> {
+  const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
+  const config = testConfig(databaseUrl, opts.env);
+  const deps = createDeps(config);
+  await deps.revocations.start();
+  const app = await buildApp(deps);
+  if (opts.listen) await app.listen({ host: '127.0.0.1', port: 0 });
+  else await app.ready();
+  return {
+    app,
+    deps,
+    config,
+    close: async () => {
+      await app.close();
+      await closeDeps(deps);
+    },
+  };
+}
+
+/** Logs in through the API and returns the bearer header to send. */
+export async function login(
+  app: App,
+  username: string,
+  password: string,
+): Promise<{ authorization: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username, password },
+  });
+  if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
+  return { authorization: `Bearer ${res.json().token}` };
+}
