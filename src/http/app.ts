@@ -9,6 +9,7 @@ import { principalForToken } from '../auth/sessions.js';
 import { loggerOptions } from '../logger.js';
 import type { Deps } from './deps.js';
 import { errorHandler } from './error-handler.js';
+import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { contractorRoutes } from './routes/contractors.js';
@@ -27,9 +28,10 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export async function buildApp(deps: Deps): Promise<App> {
+/** `logStream` replaces stdout for the request log (tests read it to prove no secret is written). */
+export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<App> {
   const app = Fastify({
-    logger: { ...loggerOptions(deps.config.logLevel) },
+    logger: { ...loggerOptions(deps.config.logLevel), ...(opts.logStream ? { stream: opts.logStream } : {}) },
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     trustProxy: false,
@@ -86,6 +88,7 @@ export async function buildApp(deps: Deps): Promise<App> {
       await api.register(cameraRoutes(deps));
       await api.register(incidentRoutes(deps));
       await api.register(userRoutes(deps));
+      await api.register(auditRoutes(deps));
       await api.register(liveRoutes(deps));
     },
     { prefix: '/api/v1' },

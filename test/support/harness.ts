@@ -43,13 +43,18 @@ export interface TestApi {
 
 /** The real API over a fresh database and Redis prefix; `listen` for socket tests, else use app.inject. */
 export async function startTestApi(
-  opts: { databaseUrl?: string; env?: Record<string, string>; listen?: boolean } = {},
+  opts: {
+    databaseUrl?: string;
+    env?: Record<string, string>;
+    listen?: boolean;
+    logStream?: NodeJS.WritableStream;
+  } = {},
 ): Promise<TestApi> {
   const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
   const config = testConfig(databaseUrl, opts.env);
   const deps = createDeps(config);
   await deps.revocations.start();
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, opts.logStream ? { logStream: opts.logStream } : {});
   if (opts.listen) await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();
   return {
