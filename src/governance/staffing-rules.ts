@@ -1,5 +1,20 @@
 import { ageOn } from './local-date.js';
 
+/** The "1+X+N" roles: 1 community officer, X auxiliary police, N social forces. */
+export const STAFF_ROLES = [
+  'community_officer',
+  'auxiliary_police',
+  'police_assistant',
+  'grid_worker',
+  'anti_drug_worker',
+  'governance_worker',
+  'petition_worker',
+  'judicial_mediator',
+  'sanitation_worker',
+  'public_welfare_worker',
+] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
 /**
  * The staffing rules of the county plan ("1+X+N"):
  * - every police district has one full-time community officer (社区民警);

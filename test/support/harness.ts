@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { type Role, systemPrincipal } from '../../src/auth/policy.js';
+import { createUser } from '../../src/auth/users.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { createDistrict, type DistrictInput } from '../../src/governance/districts.js';
 import { type App, buildApp } from '../../src/http/app.js';
 import type { Deps } from '../../src/http/deps.js';
 import { closeDeps, createDeps } from '../../src/http/server.js';
@@ -81,4 +84,31 @@ export async function login(
   });
   if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
   return { authorization: `Bearer ${res.json().token}` };
+}
+
+export type AuthHeaders = { authorization: string };
+
+/** A tree builder for tests: `node(key, input, parentKey)` creates a district and remembers its id under key. */
+export function treeBuilder(api: TestApi) {
+  const ids: Record<string, string> = {};
+  const node = async (key: string, input: Omit<DistrictInput, 'parentId'>, parent?: string) => {
+    const created = await createDistrict(api.deps.db, systemPrincipal, {
+      ...input,
+      parentId: parent ? ids[parent] : null,
+    });
+    ids[key] = created.id;
+  };
+  return { ids, node };
+}
+
+/** Creates a user through the repository and logs it in through the API. */
+export async function userWithSession(
+  api: TestApi,
+  username: string,
+  role: Role,
+  extra: { scopeDistrictId?: string; contractorId?: string } = {},
+): Promise<AuthHeaders> {
+  const password = 'test-password-1';
+  await createUser(api.deps.db, null, { username, displayName: username, role, password, ...extra });
+  return login(api.app, username, password);
 }
