@@ -19,11 +19,21 @@ export class Revocations {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Subscribes now and again on every reconnect, so a process that started while Redis was down still hears
+   * revocations once Redis is back. Resolves when the first attempt succeeded or failed (logged), never throws.
+   */
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, userId: string) => {
       if (channel === this.channel) this.closeLocal(userId);
     });
-    await this.subscriber.subscribe(this.channel);
+    const subscribe = () =>
+      this.subscriber.subscribe(this.channel).then(
+        () => undefined,
+        (err: Error) => this.log.warn({ err: { message: err.message } }, 'revocations: not subscribed yet'),
+      );
+    this.subscriber.on('ready', () => void subscribe());
+    await subscribe();
   }
 
   /** Registers a connection of a user; returns the function that forgets it when it closes by itself. */

@@ -339,7 +339,7 @@ export async function resealCredentials(db: Db, vault: CredentialVault, batchSiz
       const { rows } = await tx.query<{ id: string; credential_key_id: string; credential_cipher: Buffer }>(
         `SELECT id, credential_key_id, credential_cipher FROM cameras
           WHERE credential_key_id IS NOT NULL AND credential_key_id <> $1
-          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          ORDER BY id LIMIT $2 FOR UPDATE`,
         [vault.currentKeyId, batchSize],
       );
       for (const row of rows) {

@@ -14,7 +14,7 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** preHandler: 401 without a valid session, 403 when the role may not read (or write) this kind of object. */
+/** onRequest hook (before body validation): 401 without a valid session, 403 when the role may not read (or write) this kind of object. */
 export function allow(resource: Resource, level: 'read' | 'write') {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const who = principalOf(request);

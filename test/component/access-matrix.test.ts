@@ -211,9 +211,28 @@ describe('ids that are not ids', () => {
   });
 });
 
-describe('without a session', () => {
+describe('without a session, or with the wrong role', () => {
   it.each(RESOURCES.map((r) => r.path))('GET /%s → 401', async (path) => {
     const res = await api.app.inject({ url: `/api/v1/${path}` });
     expect(res.statusCode).toBe(401);
   });
+
+  // who you are is settled before what you sent: a stranger learns nothing from validation messages
+  it.each(RESOURCES.map((r) => r.path))('POST /%s with a bad body → 401 without a session', async (path) => {
+    const res = await api.app.inject({ method: 'POST', url: `/api/v1/${path}`, payload: { bogus: 1 } });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it.each(RESOURCES.map((r) => r.path))(
+    'POST /%s with a bad body → 403 for a read-only role',
+    async (path) => {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: `/api/v1/${path}`,
+        headers: auth.bureau,
+        payload: { bogus: 1 },
+      });
+      expect(res.statusCode).toBe(403);
+    },
+  );
 });

@@ -23,7 +23,8 @@ afterAll(async () => {
   await api.close();
 });
 
-const me = (app: TestApi, headers: Record<string, string>) => app.app.inject({ url: '/api/v1/auth/me', headers });
+const me = (app: TestApi, headers: Record<string, string>) =>
+  app.app.inject({ url: '/api/v1/auth/me', headers });
 
 function openLive(target: TestApi, headers: { authorization: string }): Promise<WebSocket> {
   const address = target.app.server.address() as { port: number };

@@ -64,6 +64,7 @@ const KIND: Record<NodeName, string> = {
 function parentOf(name: NodeName): NodeName | null {
   if (name === 'county') return null;
   if (name === 'A' || name === 'B') return 'county';
+  if (name.endsWith('s')) return `${name.slice(0, -1)}v` as NodeName;
   return name.slice(0, -1) as NodeName;
 }
 

@@ -31,6 +31,7 @@ export default async function setup(project: TestProject) {
   const template = `${runId}_template`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
+  await dropStaleRuns(admin);
   await admin.query(`CREATE DATABASE ${template}`);
   await migrate(urlFor(template));
   project.provide('runId', runId);
@@ -54,4 +55,17 @@ export default async function setup(project: TestProject) {
     } while (cursor !== '0');
     await redis.quit();
   };
+}
+
+/** A run killed before its teardown leaves databases behind; runs older than three hours are dropped. */
+async function dropStaleRuns(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'xlt\\_%'",
+  );
+  for (const { datname } of rows) {
+    const started = Number.parseInt(datname.split('_')[1] ?? '', 36);
+    if (Number.isFinite(started) && Date.now() - started > 3 * 3_600_000) {
+      await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    }
+  }
 }

@@ -23,7 +23,7 @@ export function auditRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/audit',
       {
-        preHandler: allow('audit', 'read'),
+        onRequest: allow('audit', 'read'),
         schema: {
           tags: ['audit'],
           querystring: Type.Object(

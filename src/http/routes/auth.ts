@@ -81,7 +81,7 @@ export function authRoutes({ db, config, revocations }: Deps): FastifyPluginAsyn
 
     app.post(
       '/auth/logout',
-      { preHandler: authenticated, schema: { tags, response: { 204: Type.Null(), 401: ErrorReply } } },
+      { onRequest: authenticated, schema: { tags, response: { 204: Type.Null(), 401: ErrorReply } } },
       async (req, reply) => {
         await revokeSession(db, principalOf(req).sessionId);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -91,14 +91,14 @@ export function authRoutes({ db, config, revocations }: Deps): FastifyPluginAsyn
 
     app.get(
       '/auth/me',
-      { preHandler: authenticated, schema: { tags, response: { 200: Me, 401: ErrorReply } } },
+      { onRequest: authenticated, schema: { tags, response: { 200: Me, 401: ErrorReply } } },
       async (req) => getUser(db, principalOf(req).userId),
     );
 
     app.post(
       '/auth/password',
       {
-        preHandler: authenticated,
+        onRequest: authenticated,
         schema: {
           tags,
           body: Type.Object(

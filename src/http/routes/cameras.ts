@@ -110,7 +110,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
     app.get(
       '/cameras',
       {
-        preHandler: allow('cameras', 'read'),
+        onRequest: allow('cameras', 'read'),
         schema: { tags, querystring: ListQuery, response: { 200: PageOf(Camera), ...errorReplies } },
       },
       async (req) => listCameras(db, principalOf(req), scope, req.query, page(req.query)),
@@ -118,7 +118,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
     app.get(
       '/cameras/:id',
       {
-        preHandler: allow('cameras', 'read'),
+        onRequest: allow('cameras', 'read'),
         schema: { tags, params: IdParams, response: { 200: Camera, ...errorReplies } },
       },
       async (req) => getCamera(db, principalOf(req), scope, req.params.id),
@@ -126,7 +126,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
     app.get(
       '/cameras/:id/contract',
       {
-        preHandler: allow('cameras', 'read'),
+        onRequest: allow('cameras', 'read'),
         schema: {
           tags,
           description:
@@ -149,7 +149,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
     app.post(
       '/cameras',
       {
-        preHandler: allow('cameras', 'write'),
+        onRequest: allow('cameras', 'write'),
         schema: { tags, body: CameraCreate, response: { 201: Camera, ...errorReplies } },
       },
       async (req, reply) =>
@@ -158,7 +158,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
     app.patch(
       '/cameras/:id',
       {
-        preHandler: allow('cameras', 'write'),
+        onRequest: allow('cameras', 'write'),
         schema: { tags, params: IdParams, body: CameraPatch, response: { 200: Camera, ...errorReplies } },
       },
       async (req) => updateCamera(db, vault, principalOf(req), scope, req.params.id, req.body),
@@ -166,7 +166,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
     app.delete(
       '/cameras/:id',
       {
-        preHandler: allow('cameras', 'write'),
+        onRequest: allow('cameras', 'write'),
         schema: {
           tags,
           description: 'Retires the camera; its history stays',

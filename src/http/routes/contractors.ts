@@ -84,7 +84,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/contractors',
       {
-        preHandler: allow('contractors', 'read'),
+        onRequest: allow('contractors', 'read'),
         schema: {
           tags,
           querystring: Type.Object(
@@ -99,7 +99,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/contractors/:id',
       {
-        preHandler: allow('contractors', 'read'),
+        onRequest: allow('contractors', 'read'),
         schema: { tags, params: IdParams, response: { 200: Contractor, ...errorReplies } },
       },
       async (req) => getContractor(db, principalOf(req), req.params.id),
@@ -107,7 +107,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.post(
       '/contractors',
       {
-        preHandler: allow('contractors', 'write'),
+        onRequest: allow('contractors', 'write'),
         schema: {
           tags,
           body: Type.Object(ContractorFields, { additionalProperties: false }),
@@ -119,7 +119,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.patch(
       '/contractors/:id',
       {
-        preHandler: allow('contractors', 'write'),
+        onRequest: allow('contractors', 'write'),
         schema: {
           tags,
           params: IdParams,
@@ -135,7 +135,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.delete(
       '/contractors/:id',
       {
-        preHandler: allow('contractors', 'write'),
+        onRequest: allow('contractors', 'write'),
         schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorReplies } },
       },
       async (req, reply) => {
@@ -148,7 +148,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/contracts',
       {
-        preHandler: allow('contracts', 'read'),
+        onRequest: allow('contracts', 'read'),
         schema: {
           tags,
           querystring: Type.Object(
@@ -168,7 +168,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/contracts/:id',
       {
-        preHandler: allow('contracts', 'read'),
+        onRequest: allow('contracts', 'read'),
         schema: { tags, params: IdParams, response: { 200: Contract, ...errorReplies } },
       },
       async (req) => getContract(db, principalOf(req), req.params.id),
@@ -176,7 +176,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.post(
       '/contracts',
       {
-        preHandler: allow('contracts', 'write'),
+        onRequest: allow('contracts', 'write'),
         schema: { tags, body: ContractCreate, response: { 201: Contract, ...errorReplies } },
       },
       async (req, reply) => reply.status(201).send(await createContract(db, principalOf(req), req.body)),
@@ -184,7 +184,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.patch(
       '/contracts/:id',
       {
-        preHandler: allow('contracts', 'write'),
+        onRequest: allow('contracts', 'write'),
         schema: { tags, params: IdParams, body: ContractPatch, response: { 200: Contract, ...errorReplies } },
       },
       async (req) => updateContract(db, principalOf(req), req.params.id, req.body),
@@ -192,7 +192,7 @@ export function contractorRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.delete(
       '/contracts/:id',
       {
-        preHandler: allow('contracts', 'write'),
+        onRequest: allow('contracts', 'write'),
         schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorReplies } },
       },
       async (req, reply) => {

@@ -82,7 +82,7 @@ export function districtRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/districts',
       {
-        preHandler: allow('districts', 'read'),
+        onRequest: allow('districts', 'read'),
         schema: { tags, querystring: ListQuery, response: { 200: PageOf(District), ...errorReplies } },
       },
       async (req) => listDistricts(db, principalOf(req), req.query, page(req.query)),
@@ -90,7 +90,7 @@ export function districtRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.get(
       '/districts/:id',
       {
-        preHandler: allow('districts', 'read'),
+        onRequest: allow('districts', 'read'),
         schema: { tags, params: IdParams, response: { 200: District, ...errorReplies } },
       },
       async (req) => getDistrict(db, principalOf(req), req.params.id),
@@ -98,7 +98,7 @@ export function districtRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.post(
       '/districts',
       {
-        preHandler: allow('districts', 'write'),
+        onRequest: allow('districts', 'write'),
         schema: { tags, body: DistrictCreate, response: { 201: District, ...errorReplies } },
       },
       async (req, reply) => reply.status(201).send(await createDistrict(db, principalOf(req), req.body)),
@@ -106,7 +106,7 @@ export function districtRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.patch(
       '/districts/:id',
       {
-        preHandler: allow('districts', 'write'),
+        onRequest: allow('districts', 'write'),
         schema: { tags, params: IdParams, body: DistrictPatch, response: { 200: District, ...errorReplies } },
       },
       async (req) => updateDistrict(db, principalOf(req), req.params.id, req.body),
@@ -114,7 +114,7 @@ export function districtRoutes({ db }: Deps): FastifyPluginAsyncTypebox {
     app.delete(
       '/districts/:id',
       {
-        preHandler: allow('districts', 'write'),
+        onRequest: allow('districts', 'write'),
         schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorReplies } },
       },
       async (req, reply) => {

@@ -67,7 +67,7 @@ export function userRoutes({ db, revocations }: Deps): FastifyPluginAsyncTypebox
     app.get(
       '/users',
       {
-        preHandler: allow('users', 'read'),
+        onRequest: allow('users', 'read'),
         schema: {
           tags,
           querystring: Type.Object(
@@ -87,7 +87,7 @@ export function userRoutes({ db, revocations }: Deps): FastifyPluginAsyncTypebox
     app.get(
       '/users/:id',
       {
-        preHandler: allow('users', 'read'),
+        onRequest: allow('users', 'read'),
         schema: { tags, params: IdParams, response: { 200: User, ...errorReplies } },
       },
       async (req) => getUser(db, req.params.id),
@@ -95,7 +95,7 @@ export function userRoutes({ db, revocations }: Deps): FastifyPluginAsyncTypebox
     app.post(
       '/users',
       {
-        preHandler: allow('users', 'write'),
+        onRequest: allow('users', 'write'),
         schema: { tags, body: UserCreate, response: { 201: User, ...errorReplies } },
       },
       async (req, reply) => reply.status(201).send(await createUser(db, principalOf(req), req.body)),
@@ -103,7 +103,7 @@ export function userRoutes({ db, revocations }: Deps): FastifyPluginAsyncTypebox
     app.patch(
       '/users/:id',
       {
-        preHandler: allow('users', 'write'),
+        onRequest: allow('users', 'write'),
         schema: { tags, params: IdParams, body: UserPatch, response: { 200: User, ...errorReplies } },
       },
       async (req) => {
