@@ -8,6 +8,7 @@ import { likePattern, listPage, type Page, Params } from '../sql.js';
 import type { CameraCredentials, CredentialVault } from './credential-vault.js';
 import { checkEndpointUrl, ONVIF_PROTOCOLS, RTSP_PROTOCOLS } from './endpoint-rules.js';
 import { checkCameraGbCode } from './gb-code.js';
+import { type ProfileSet, streamUrlsFor } from './profiles.js';
 
 export type PlaceClass = 'town_seat' | 'village';
 
@@ -195,6 +196,31 @@ function checkInput(input: Partial<CameraInput>): void {
   }
 }
 
+/** The vendor's profile; a vendor without one is refused. Without `profiles` nothing is checked. */
+function profileOf(profiles: ProfileSet | undefined, vendor: string | undefined) {
+  if (!profiles || vendor === undefined) return undefined;
+  const profile = profiles.get(vendor);
+  if (!profile) {
+    throw new ValidationError('vendor', `no camera profile '${vendor}'; known: ${profiles.names.join(', ')}`);
+  }
+  return profile;
+}
+
+/** Fills in the URLs not given from the vendor's profile when the camera has an ip (camera-profiles/README.md). */
+function withProfileUrls(input: CameraInput, profiles: ProfileSet | undefined): CameraInput {
+  const explicit = profileOf(profiles, input.vendor);
+  const profile = explicit ?? profiles?.get('generic-onvif'); // the column's default vendor
+  if (!profile || !input.ip) return input;
+  const urls = streamUrlsFor(profile, { host: input.ip });
+  const fillRtsp =
+    !profile.rtsp?.perCamera && input.rtspMainUrl === undefined && input.rtspSubUrl === undefined;
+  return {
+    ...input,
+    ...(fillRtsp && urls.main !== null ? { rtspMainUrl: urls.main, rtspSubUrl: urls.sub } : {}),
+    ...(input.onvifUrl === undefined && urls.onvif !== null ? { onvifUrl: urls.onvif } : {}),
+  };
+}
+
 async function assertGbCodeFree(tx: DbClient, gbCode: string, exceptId: string | null): Promise<void> {
   const { rows } = await tx.query('SELECT 1 FROM cameras WHERE gb_code = $1 AND id IS DISTINCT FROM $2', [
     gbCode,
@@ -208,8 +234,10 @@ export async function createCamera(
   vault: CredentialVault,
   who: Principal,
   scope: CameraScope,
-  input: CameraInput,
+  given: CameraInput,
+  profiles?: ProfileSet,
 ): Promise<Camera> {
+  const input = withProfileUrls(given, profiles);
   checkInput(input);
   return withTransaction(db, async (tx) => {
     await requireNode(tx, who, 'siteId', input.siteId, ['site']);
@@ -259,8 +287,10 @@ export async function updateCamera(
   scope: CameraScope,
   id: string,
   patch: CameraPatch,
+  profiles?: ProfileSet,
 ): Promise<Camera> {
   checkInput(patch);
+  profileOf(profiles, patch.vendor);
   return withTransaction(db, async (tx) => {
     const current = await getCamera(tx, who, scope, id);
     if (patch.siteId !== undefined) await requireNode(tx, who, 'siteId', patch.siteId, ['site']);

@@ -1,10 +1,13 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Revocations } from '../auth/revocation.js';
 import type { CredentialVault } from '../cameras/credential-vault.js';
+import type { ProfileSet } from '../cameras/profiles.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import type { Metrics } from '../metrics.js';
+import type { DiscoveryJob } from '../queues.js';
 
 /** What the HTTP layer is given; built once by main.ts (or by a test). */
 export interface Deps {
@@ -12,7 +15,11 @@ export interface Deps {
   db: Db;
   redis: Redis;
   vault: CredentialVault;
+  /** camera-profiles/*.yaml, loaded and validated once at start. */
+  profiles: ProfileSet;
   revocations: Revocations;
   metrics: Metrics;
   log: Logger;
+  /** producers of the queues the API hands work to */
+  queues: { discovery: Queue<DiscoveryJob> };
 }

@@ -103,7 +103,7 @@ const ListQuery = Type.Object(
 
 const Attribution = Type.Object({ at: Timestamp, contractId: NullableUuid, contractorId: NullableUuid });
 
-export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTypebox {
+export function cameraRoutes({ db, vault, config, profiles }: Deps): FastifyPluginAsyncTypebox {
   const scope = { timeZone: config.timeZone };
   return async (app) => {
     const tags = ['cameras'];
@@ -153,7 +153,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
         schema: { tags, body: CameraCreate, response: { 201: Camera, ...errorReplies } },
       },
       async (req, reply) =>
-        reply.status(201).send(await createCamera(db, vault, principalOf(req), scope, req.body)),
+        reply.status(201).send(await createCamera(db, vault, principalOf(req), scope, req.body, profiles)),
     );
     app.patch(
       '/cameras/:id',
@@ -161,7 +161,7 @@ export function cameraRoutes({ db, vault, config }: Deps): FastifyPluginAsyncTyp
         onRequest: allow('cameras', 'write'),
         schema: { tags, params: IdParams, body: CameraPatch, response: { 200: Camera, ...errorReplies } },
       },
-      async (req) => updateCamera(db, vault, principalOf(req), scope, req.params.id, req.body),
+      async (req) => updateCamera(db, vault, principalOf(req), scope, req.params.id, req.body, profiles),
     );
     app.delete(
       '/cameras/:id',
