@@ -33,6 +33,15 @@ export interface Config {
   login: { maxAttempts: number; windowSeconds: number };
   timeZone: string;
   dependencyTimeoutMs: number;
+  onvif: {
+    /** deadline of one ONVIF call */
+    timeoutMs: number;
+    /** how often each camera's ONVIF inventory is read */
+    inventoryIntervalSeconds: number;
+    /** a camera clock further off than this is flagged (校时) */
+    clockDriftThresholdSeconds: number;
+  };
+  discovery: { probeTimeoutMs: number; concurrency: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -155,5 +164,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     timeZone: timeZone(env, 'XUELIANG_TIME_ZONE', 'Asia/Shanghai'),
     dependencyTimeoutMs: integer(env, 'XUELIANG_DEPENDENCY_TIMEOUT_MS', 2000, 100, 60000),
+    onvif: {
+      timeoutMs: integer(env, 'XUELIANG_ONVIF_TIMEOUT_MS', 5000, 100, 120000),
+      inventoryIntervalSeconds: integer(env, 'XUELIANG_INVENTORY_INTERVAL_SECONDS', 3600, 10, 7 * 86400),
+      clockDriftThresholdSeconds: integer(env, 'XUELIANG_CLOCK_DRIFT_THRESHOLD_SECONDS', 10, 1, 86400),
+    },
+    discovery: {
+      probeTimeoutMs: integer(env, 'XUELIANG_DISCOVERY_PROBE_TIMEOUT_MS', 1500, 50, 30000),
+      concurrency: integer(env, 'XUELIANG_DISCOVERY_CONCURRENCY', 128, 1, 4096),
+    },
   };
 }

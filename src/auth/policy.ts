@@ -25,7 +25,9 @@ export type Resource =
   | 'cameras'
   | 'incidents'
   | 'users'
-  | 'audit';
+  | 'audit'
+  | 'discovery'
+  | 'inventory';
 
 export type Access = 'none' | 'read' | 'write';
 
@@ -40,6 +42,10 @@ const POLICY: Record<Resource, Record<Role, Access>> = {
   incidents: { admin: 'write', bureau: 'read', duty: 'write', contractor: 'none' },
   users: { admin: 'write', bureau: 'none', duty: 'none', contractor: 'none' },
   audit: { admin: 'read', bureau: 'read', duty: 'none', contractor: 'none' },
+  // scans touch the county's networks: admins only
+  discovery: { admin: 'write', bureau: 'none', duty: 'none', contractor: 'none' },
+  // what ONVIF reports of a camera (firmware, clock, label): whoever may see the camera
+  inventory: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'read' },
 };
 
 export function accessOf(role: Role, resource: Resource): Access {

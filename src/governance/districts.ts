@@ -2,6 +2,7 @@ import { audit } from '../audit.js';
 import type { Principal } from '../auth/policy.js';
 import { placeInScope } from '../auth/scope.js';
 import { type Db, type Queryable, withTransaction } from '../db.js';
+import { expandCidrs } from '../discovery/cidr.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { likePattern, listPage, type Page, Params } from '../sql.js';
 import { type DistrictKind, parentProblem } from './tree-rules.js';
@@ -16,6 +17,8 @@ export interface District {
   ancestorIds: string[];
   lat: number | null;
   lon: number | null;
+  /** the address ranges of this node's network, scanned by unicast discovery */
+  networkCidrs: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -29,12 +32,13 @@ interface DistrictRow {
   ancestors: string[];
   lat: number | null;
   lon: number | null;
+  network_cidrs: string[];
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS =
-  'd.id, d.kind, d.name, d.code, d.parent_id, d.ancestors, d.lat, d.lon, d.created_at, d.updated_at';
+const COLUMNS = `d.id, d.kind, d.name, d.code, d.parent_id, d.ancestors, d.lat, d.lon,
+  d.network_cidrs::text[] AS network_cidrs, d.created_at, d.updated_at`;
 
 function toDistrict(r: DistrictRow): District {
   return {
@@ -46,6 +50,7 @@ function toDistrict(r: DistrictRow): District {
     ancestorIds: r.ancestors,
     lat: r.lat,
     lon: r.lon,
+    networkCidrs: r.network_cidrs,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -119,6 +124,13 @@ export interface DistrictInput {
   parentId?: string | null;
   lat?: number | null;
   lon?: number | null;
+  networkCidrs?: string[];
+}
+
+function checkCidrs(cidrs: readonly string[] | undefined): void {
+  if (!cidrs) return;
+  const expanded = expandCidrs(cidrs);
+  if (!expanded.ok) throw new ValidationError(`networkCidrs.${expanded.index}`, expanded.reason);
 }
 
 async function checkParent(db: Queryable, kind: DistrictKind, parentId: string | null): Promise<void> {
@@ -135,6 +147,7 @@ async function checkParent(db: Queryable, kind: DistrictKind, parentId: string |
 }
 
 export async function createDistrict(db: Db, who: Principal, input: DistrictInput): Promise<District> {
+  checkCidrs(input.networkCidrs);
   return withTransaction(db, async (tx) => {
     await checkParent(tx, input.kind, input.parentId ?? null);
     if (input.kind === 'county') {
@@ -142,9 +155,17 @@ export async function createDistrict(db: Db, who: Principal, input: DistrictInpu
       if (rows.length > 0) throw new ConflictError('districts: the tree already has its county', 'kind');
     }
     const { rows } = await tx.query<DistrictRow>(
-      `INSERT INTO districts AS d (kind, name, code, parent_id, lat, lon) VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING ${COLUMNS}`,
-      [input.kind, input.name, input.code, input.parentId ?? null, input.lat ?? null, input.lon ?? null],
+      `INSERT INTO districts AS d (kind, name, code, parent_id, lat, lon, network_cidrs)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[]) RETURNING ${COLUMNS}`,
+      [
+        input.kind,
+        input.name,
+        input.code,
+        input.parentId ?? null,
+        input.lat ?? null,
+        input.lon ?? null,
+        input.networkCidrs ?? [],
+      ],
     );
     const created = toDistrict(rows[0] as DistrictRow);
     await audit(tx, who, 'create', 'district', created.id, { name: created.name, code: created.code });
@@ -160,6 +181,7 @@ export async function updateDistrict(
   id: string,
   patch: DistrictPatch,
 ): Promise<District> {
+  checkCidrs(patch.networkCidrs);
   return withTransaction(db, async (tx) => {
     const current = await getDistrict(tx, who, id);
     if (patch.parentId !== undefined && patch.parentId !== current.parentId) {
@@ -170,9 +192,9 @@ export async function updateDistrict(
     }
     const next = { ...current, ...definedOnly(patch) };
     const { rows } = await tx.query<DistrictRow>(
-      `UPDATE districts AS d SET name = $2, code = $3, parent_id = $4, lat = $5, lon = $6 WHERE id = $1
-       RETURNING ${COLUMNS}`,
-      [id, next.name, next.code, next.parentId, next.lat, next.lon],
+      `UPDATE districts AS d SET name = $2, code = $3, parent_id = $4, lat = $5, lon = $6, network_cidrs = $7::cidr[]
+        WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, next.name, next.code, next.parentId, next.lat, next.lon, next.networkCidrs],
     );
     await audit(tx, who, 'update', 'district', id, { fields: Object.keys(definedOnly(patch)) });
     return toDistrict(rows[0] as DistrictRow);

@@ -13,8 +13,10 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { contractorRoutes } from './routes/contractors.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { districtRoutes } from './routes/districts.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { inventoryRoutes } from './routes/inventory.js';
 import { liveRoutes } from './routes/live.js';
 import { opsRoutes } from './routes/ops.js';
 import { staffRoutes } from './routes/staff.js';
@@ -89,6 +91,8 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
       await api.register(incidentRoutes(deps));
       await api.register(userRoutes(deps));
       await api.register(auditRoutes(deps));
+      await api.register(discoveryRoutes(deps));
+      await api.register(inventoryRoutes(deps));
       await api.register(liveRoutes(deps));
     },
     { prefix: '/api/v1' },

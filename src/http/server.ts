@@ -1,10 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { Revocations } from '../auth/revocation.js';
 import { CredentialVault } from '../cameras/credential-vault.js';
+import { loadProfilesSync } from '../cameras/profiles.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { migrate } from '../migrate.js';
+import { bullConnection, createQueue, type DiscoveryJob, QUEUES } from '../queues.js';
 import { createRedis } from '../redis.js';
 import { type App, buildApp } from './app.js';
 import type { Deps } from './deps.js';
@@ -35,26 +38,34 @@ export async function startApi(config: Config): Promise<RunningApi> {
   return { app, deps, url, close };
 }
 
-const subscribers = new WeakMap<Deps, ReturnType<typeof createRedis>>();
+const PROFILES_DIR = fileURLToPath(new URL('../../camera-profiles/', import.meta.url));
+
+/** Connections a Deps owns beyond the ones it exposes, closed with it. */
+const owned = new WeakMap<Deps, { disconnect: () => void }[]>();
 
 export function createDeps(config: Config, log = createLogger(config.logLevel)): Deps {
+  const profiles = loadProfilesSync(PROFILES_DIR); // first: a bad profile stops start-up before any connection
   const redis = createRedis(config.redisUrl, config.redisPrefix, log, 'api');
   const subscriber = createRedis(config.redisUrl, config.redisPrefix, log, 'api-sub');
+  const bull = bullConnection(config, 'api-queues', log);
   const deps: Deps = {
     config,
     log,
     db: createPool(config.databaseUrl, log),
     redis,
     vault: new CredentialVault(config.credentialKeys),
+    profiles,
     revocations: new Revocations(redis, subscriber, `${config.redisPrefix}revocations`, log),
     metrics: createMetrics(),
+    queues: { discovery: createQueue<DiscoveryJob>(config, QUEUES.discovery, bull, log) },
   };
-  subscribers.set(deps, subscriber);
+  owned.set(deps, [subscriber, bull]);
   return deps;
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
-  subscribers.get(deps)?.disconnect();
+  await deps.queues.discovery.close();
+  for (const connection of owned.get(deps) ?? []) connection.disconnect();
   deps.redis.disconnect();
   await deps.db.end();
 }

@@ -29,6 +29,11 @@ import {
 const Kind = StringEnum(DISTRICT_KINDS);
 const Code = Type.String({ pattern: '^[0-9A-Za-z-]{1,32}$', description: 'administrative or internal code' });
 
+const NetworkCidrs = Type.Array(Type.String({ maxLength: 64 }), {
+  maxItems: 256,
+  description: "IPv4 ranges of this node's network, e.g. 10.64.1.0/24",
+});
+
 const District = Type.Object({
   id: Uuid,
   kind: Kind,
@@ -38,6 +43,7 @@ const District = Type.Object({
   ancestorIds: Type.Array(Uuid),
   lat: Latitude,
   lon: Longitude,
+  networkCidrs: Type.Array(Type.String()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -50,6 +56,7 @@ const DistrictCreate = Type.Object(
     parentId: Type.Optional(NullableUuid),
     lat: Type.Optional(Latitude),
     lon: Type.Optional(Longitude),
+    networkCidrs: Type.Optional(NetworkCidrs),
   },
   { additionalProperties: false },
 );
@@ -61,6 +68,7 @@ const DistrictPatch = Type.Object(
     parentId: Type.Optional(Uuid),
     lat: Type.Optional(Latitude),
     lon: Type.Optional(Longitude),
+    networkCidrs: Type.Optional(NetworkCidrs),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -1,0 +1,59 @@
+import { Queue, type QueueOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+
+/**
+ * Queue names, job payloads and producers. Payloads carry ids only — never a credential: a worker reads what
+ * it needs from Postgres.
+ */
+export const QUEUES = {
+  discovery: 'discovery',
+  inventory: 'inventory',
+} as const;
+
+export interface DiscoveryJob {
+  scanId: string;
+}
+
+export interface InventoryJob {
+  cameraId: string;
+  /** the polling slot (interval index) this read belongs to: one read per camera per slot */
+  slot: number;
+}
+
+/** BullMQ wants its own connections (no ioredis keyPrefix; its own prefix instead) that never give up. */
+export function bullConnection(config: Config, name: string, log: Logger): Redis {
+  const connection = new Redis(config.redisUrl, {
+    connectionName: `xueliang-${name}`,
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+  });
+  connection.on('error', (err) =>
+    log.warn({ err: { message: err.message } }, `redis(${name}): ${err.message}`),
+  );
+  return connection;
+}
+
+export function bullPrefix(config: Config): string {
+  return `${config.redisPrefix}bull`;
+}
+
+export function queueOptions(config: Config, connection: Redis): QueueOptions {
+  return {
+    connection,
+    prefix: bullPrefix(config),
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: 86400, count: 10000 },
+      removeOnFail: { age: 7 * 86400 },
+    },
+  };
+}
+
+export function createQueue<T>(config: Config, name: string, connection: Redis, log: Logger): Queue<T> {
+  const queue = new Queue<T>(name, queueOptions(config, connection));
+  queue.on('error', (err) => log.warn({ err: { message: err.message } }, `queue(${name}): ${err.message}`));
+  return queue;
+}
