@@ -22,12 +22,23 @@ export interface InventoryJob {
   slot: number;
 }
 
-/** BullMQ wants its own connections (no ioredis keyPrefix; its own prefix instead) that never give up. */
-export function bullConnection(config: Config, name: string, log: Logger): Redis {
+/**
+ * BullMQ wants its own connections (no ioredis keyPrefix; its own prefix instead). A worker's connection never
+ * gives up, so workers resume by themselves after a Redis restart; a producer's fails fast, so an API request
+ * that cannot enqueue answers at once instead of hanging until Redis is back.
+ */
+export function bullConnection(
+  config: Config,
+  name: string,
+  log: Logger,
+  role: 'worker' | 'producer' = 'worker',
+): Redis {
   const connection = new Redis(config.redisUrl, {
     connectionName: `xueliang-${name}`,
-    maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    ...(role === 'worker'
+      ? { maxRetriesPerRequest: null }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
   });
   connection.on('error', (err) =>
     log.warn({ err: { message: err.message } }, `redis(${name}): ${err.message}`),

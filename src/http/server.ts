@@ -4,6 +4,7 @@ import { CredentialVault } from '../cameras/credential-vault.js';
 import { loadProfilesSync } from '../cameras/profiles.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db.js';
+import { withDeadline } from '../deadline.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { migrate } from '../migrate.js';
@@ -47,7 +48,7 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
   const profiles = loadProfilesSync(PROFILES_DIR); // first: a bad profile stops start-up before any connection
   const redis = createRedis(config.redisUrl, config.redisPrefix, log, 'api');
   const subscriber = createRedis(config.redisUrl, config.redisPrefix, log, 'api-sub');
-  const bull = bullConnection(config, 'api-queues', log);
+  const bull = bullConnection(config, 'api-queues', log, 'producer');
   const deps: Deps = {
     config,
     log,
@@ -64,8 +65,11 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
-  await deps.queues.discovery.close();
   for (const connection of owned.get(deps) ?? []) connection.disconnect();
+  // with its connection gone, closing the queue only settles its own state; never wait long on it
+  await withDeadline(deps.queues.discovery.close(), deps.config.dependencyTimeoutMs, 'queue close').catch(
+    () => undefined,
+  );
   deps.redis.disconnect();
   await deps.db.end();
 }

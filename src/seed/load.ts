@@ -113,6 +113,13 @@ export async function loadSeed(
       );
     }
 
+    const ranges = data.districts.filter((d) => d.networkCidrs?.length);
+    await client.query(
+      `UPDATE districts d SET network_cidrs = ARRAY[v.cidr::cidr]
+         FROM unnest($1::text[], $2::text[]) AS v(code, cidr) WHERE d.code = v.code`,
+      [ranges.map((d) => d.code), ranges.map((d) => d.networkCidrs?.[0])],
+    );
+
     await bulkInsert(
       client,
       'police_offices',

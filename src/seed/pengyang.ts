@@ -41,6 +41,12 @@ export {
 export const DEFAULT_SEED = 640425;
 const OTHER_N_ROLES: readonly StaffRole[] = STAFF_ROLES.slice(4);
 
+/**
+ * The demo county's cameras live on loopback addresses (one /24 per town, ports a non-root user may bind), so
+ * that the simulator in sim/ can be every one of them on this machine.
+ */
+export const CAMERA_NETWORK = { prefix: '127.64', onvifPort: 8000, rtspPort: 8554 } as const;
+
 export interface SeedDistrict {
   kind: DistrictKind;
   name: string;
@@ -48,6 +54,8 @@ export interface SeedDistrict {
   parentCode: string | null;
   lat: number;
   lon: number;
+  /** towns and townships: the address range of their camera network */
+  networkCidrs?: string[];
 }
 export interface SeedOffice {
   districtCode: string;
@@ -212,7 +220,7 @@ export function generatePengyang(seed: number = DEFAULT_SEED): PengyangSeed {
     ]).n;
     for (let k = 1; k <= count; k++) {
       const { vendor, models } = rng.weighted(VENDORS);
-      const ip = `10.64.${townIndex + 1}.${host()}`;
+      const ip = `${CAMERA_NETWORK.prefix}.${townIndex + 1}.${host()}`;
       const [main, sub] = RTSP_PATHS[vendor] ?? ['/stream1', '/stream2'];
       serial += 1;
       cameras.push({
@@ -222,9 +230,10 @@ export function generatePengyang(seed: number = DEFAULT_SEED): PengyangSeed {
         vendor,
         model: rng.pick(models),
         ip,
-        onvifUrl: vendor === 'generic-rtsp' ? null : `http://${ip}/onvif/device_service`,
-        rtspMainUrl: `rtsp://${ip}:554${main}`,
-        rtspSubUrl: `rtsp://${ip}:554${sub}`,
+        onvifUrl:
+          vendor === 'generic-rtsp' ? null : `http://${ip}:${CAMERA_NETWORK.onvifPort}/onvif/device_service`,
+        rtspMainUrl: `rtsp://${ip}:${CAMERA_NETWORK.rtspPort}${main}`,
+        rtspSubUrl: `rtsp://${ip}:${CAMERA_NETWORK.rtspPort}${sub}`,
         lat: rng.near(site.lat, 0.0005),
         lon: rng.near(site.lon, 0.0005),
         placeClass: seat ? 'town_seat' : 'village',
@@ -242,6 +251,7 @@ export function generatePengyang(seed: number = DEFAULT_SEED): PengyangSeed {
       parentCode: COUNTY.code,
       lat: town.lat,
       lon: town.lon,
+      networkCidrs: [`${CAMERA_NETWORK.prefix}.${townIndex + 1}.0/24`],
     });
     let nextHost = 11;
     const host = () => {

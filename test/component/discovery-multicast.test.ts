@@ -11,14 +11,16 @@ const script = [
   'exec npx tsx test/fixtures/product-multicast-discovery.ts',
 ].join(' && ');
 
-describe('multicast discovery (WS-Discovery on a chosen interface)', () => {
-  it('finds every simulated camera on lo inside a private network namespace', async () => {
+describe('discovery inside a private network namespace', () => {
+  it('finds every simulated camera by multicast on lo, and by a unicast scan of their range', async () => {
     const { stdout } = await promisify(execFile)('unshare', ['-n', 'sh', '-c', script], {
       timeout: 30_000,
       killSignal: 'SIGKILL',
     });
-    const { found, unknownInterface } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
-      found: { address: string; deviceUrl: string; endpointRef: string; scopes: string[] }[];
+    type Found = { address: string; deviceUrl: string; endpointRef: string; scopes: string[] }[];
+    const { found, unicast, unknownInterface } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      found: Found;
+      unicast: Found;
       unknownInterface: string;
     };
     expect(found.map((d) => d.address).sort()).toEqual([
@@ -33,6 +35,8 @@ describe('multicast discovery (WS-Discovery on a chosen interface)', () => {
       expect(d.scopes.some((s) => s.startsWith('onvif://www.onvif.org/'))).toBe(true);
     }
     expect(new Set(found.map((d) => d.endpointRef)).size).toBe(4);
+    const byRef = (list: Found) => list.map((d) => `${d.endpointRef} ${d.address}`).sort();
+    expect(byRef(unicast)).toEqual(byRef(found));
     expect(unknownInterface).toMatch(/interface: no IPv4 interface named 'no-such-if0'/);
   });
 });

@@ -199,6 +199,28 @@ describe('unicast discovery', () => {
     expect(res.json().field).toBe(field);
   });
 
+  it('with Redis unreachable a scan request answers 503 at once and the scan is marked failed', async () => {
+    const broken = await startTestApi({
+      databaseUrl: api.config.databaseUrl,
+      env: { REDIS_URL: 'redis://127.0.0.1:9' },
+    });
+    try {
+      const res = await broken.app.inject({
+        method: 'POST',
+        url: '/api/v1/discovery/scans',
+        headers: admin,
+        payload: { kind: 'unicast', cidrs: ['127.51.0.0/30'] },
+      });
+      expect(res.statusCode).toBe(503);
+      const { rows } = await api.deps.db.query(
+        "SELECT status, error FROM discovery_scans WHERE params->>'cidrs' = '[\"127.51.0.0/30\"]'",
+      );
+      expect(rows).toEqual([{ status: 'failed', error: 'the job queue could not be reached' }]);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('a town with network ranges can be scanned by naming it; only admins scan', async () => {
     const patch = await api.app.inject({
       method: 'PATCH',

@@ -180,4 +180,20 @@ describe('inventory scheduling on BullMQ', () => {
     expect(polled).toBe(3);
     expect(await enqueueDueInventory(api.deps.db, queue, 60)).toBe(0);
   });
+
+  it('no job in Redis carries a credential: payloads are ids', async () => {
+    let cursor = '0';
+    let seen = 0;
+    do {
+      const [next, keys] = await connection.scan(cursor, 'MATCH', `${api.config.redisPrefix}bull:*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        if ((await connection.type(key)) !== 'hash') continue;
+        const text = JSON.stringify(await connection.hgetall(key));
+        seen++;
+        for (const form of [CANARY, encodeURIComponent(CANARY)]) expect(text).not.toContain(form);
+      }
+    } while (cursor !== '0');
+    expect(seen).toBeGreaterThan(3);
+  });
 });

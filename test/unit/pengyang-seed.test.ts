@@ -83,7 +83,8 @@ describe('the Pengyang seed generator', () => {
       expect(byCode.get(c.siteCode)?.kind).toBe('site');
       expect(checkCameraGbCode(c.gbCode).ok).toBe(true);
       expect(c.gbCode.startsWith('6404250000132')).toBe(true);
-      expect(c.rtspMainUrl).toMatch(/^rtsp:\/\/10\.64\.\d+\.\d+:554\//);
+      expect(c.rtspMainUrl).toMatch(/^rtsp:\/\/127\.64\.\d+\.\d+:8554\//);
+      if (c.onvifUrl) expect(c.onvifUrl).toBe(`http://${c.ip}:8000/onvif/device_service`);
       expect(`${c.rtspMainUrl} ${c.rtspSubUrl} ${c.onvifUrl}`).not.toContain('@');
       expect(c.onvifUrl === null).toBe(c.vendor === 'generic-rtsp');
       expect(c.sessionLimit).toBeGreaterThanOrEqual(4);

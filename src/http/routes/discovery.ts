@@ -1,19 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { withDeadline } from '../../deadline.js';
 import { expandCidrs } from '../../discovery/cidr.js';
 import { acceptMove, adoptDevice, getDevice, listDevices } from '../../discovery/devices-repo.js';
 import {
   createScan,
+  finishScan,
   getScan,
   listScans,
   requestCancel,
   type ScanParams,
 } from '../../discovery/scans-repo.js';
-import { ValidationError } from '../../errors.js';
+import { AppError, ValidationError } from '../../errors.js';
 import { getDistrict } from '../../governance/districts.js';
 import type { Deps } from '../deps.js';
 import { allow, principalOf } from '../guard.js';
 import {
+  ErrorReply,
   errorReplies,
   IdParams,
   Name,
@@ -101,7 +104,10 @@ export function discoveryRoutes({ db, vault, config, queues }: Deps): FastifyPlu
 
     app.post(
       '/discovery/scans',
-      { onRequest: write, schema: { tags, body: ScanRequest, response: { 202: Scan, ...errorReplies } } },
+      {
+        onRequest: write,
+        schema: { tags, body: ScanRequest, response: { 202: Scan, 503: ErrorReply, ...errorReplies } },
+      },
       async (req, reply) => {
         const who = principalOf(req);
         const body = req.body;
@@ -138,8 +144,18 @@ export function discoveryRoutes({ db, vault, config, queues }: Deps): FastifyPlu
           };
         }
         const scan = await createScan(db, who, params, body.districtId ?? null, total);
-        // jobId = scan id: a second enqueue of the same scan is a no-op
-        await queues.discovery.add('scan', { scanId: scan.id }, { jobId: scan.id });
+        try {
+          // jobId = scan id: a second enqueue of the same scan is a no-op
+          await withDeadline(
+            queues.discovery.add('scan', { scanId: scan.id }, { jobId: scan.id }),
+            config.dependencyTimeoutMs,
+            'redis',
+          );
+        } catch (err) {
+          await finishScan(db, scan.id, 'failed', 'the job queue could not be reached');
+          req.log.error({ err: { message: (err as Error).message } }, 'discovery: enqueue failed');
+          throw new AppError(503, 'discovery: the job queue is unavailable; try again shortly');
+        }
         return reply.status(202).send(scan);
       },
     );

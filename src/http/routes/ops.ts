@@ -1,14 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { withDeadline } from '../../deadline.js';
 import type { Deps } from '../deps.js';
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
 const Ready = Type.Object({ ready: Type.Boolean(), checks: Type.Object({ postgres: Check, redis: Check }) });

@@ -1,0 +1,62 @@
+import { CredentialVault } from '../src/cameras/credential-vault.js';
+import { prepareDemoDatabase } from '../src/cli/prepare-database.js';
+import { runCli } from '../src/cli/run-cli.js';
+import { loadConfig } from '../src/config.js';
+import { createPool } from '../src/db.js';
+import { createDiscoveryWorker } from '../src/discovery/worker.js';
+import { startApi } from '../src/http/server.js';
+import { enqueueDueInventory } from '../src/inventory/schedule.js';
+import { createInventoryWorker } from '../src/inventory/worker.js';
+import { createLogger } from '../src/logger.js';
+import { closeOnSignals } from '../src/process-lifecycle.js';
+import { bullConnection, createQueue, type InventoryJob, QUEUES } from '../src/queues.js';
+import { DEMO_PASSWORD, DEMO_USERS } from '../src/seed/names.js';
+import { startSimCounty } from './county.js';
+import { demoFaults } from './demo-faults.js';
+import { simSpecsFromRegistry } from './registry-specs.js';
+import { startRtspForCounty } from './rtsp-for-county.js';
+
+// `npm run demo`: the Pengyang county simulated on loopback addresses, and the service watching it —
+// API, discovery and inventory workers in this one process (production runs them as separate processes).
+await runCli('demo', async () => {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  await prepareDemoDatabase(config);
+
+  const db = createPool(config.databaseUrl, log);
+  const vault = new CredentialVault(config.credentialKeys);
+  const specs = await simSpecsFromRegistry(db, vault);
+  const sim = await startSimCounty({ cameras: specs, controlPort: config.http.port + 10 });
+  const rtsp = await startRtspForCounty(sim, specs);
+  for (const [id, faults] of demoFaults(specs.map((s) => s.id))) await sim.camera(id)?.setFaults(faults);
+
+  const api = await startApi({ ...config, migrateOnStart: false });
+  const ctx = { db, vault, config, log };
+  const connection = bullConnection(config, 'demo-workers', log);
+  const inventoryQueue = createQueue<InventoryJob>(config, QUEUES.inventory, connection, log);
+  const discovery = createDiscoveryWorker(ctx, connection);
+  const inventory = await createInventoryWorker(ctx, inventoryQueue, connection);
+  // read every camera now rather than at the first scheduled tick
+  await enqueueDueInventory(db, inventoryQueue, config.onvif.inventoryIntervalSeconds);
+
+  console.log(`\nXueliang is watching ${specs.length} simulated cameras of Pengyang County.`);
+  console.log(`  API        ${api.url}   (OpenAPI: ${api.url}/docs)`);
+  console.log(`  simulator  ${sim.controlUrl}/cameras   (switch faults: PATCH /cameras/:id/faults)`);
+  console.log(`Log in with POST ${api.url}/api/v1/auth/login as any of these, password '${DEMO_PASSWORD}':`);
+  for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(22)} ${u.role}`);
+  console.log('Ctrl-C stops it.\n');
+
+  closeOnSignals(
+    async () => {
+      await Promise.allSettled([discovery.close(), inventory.close()]);
+      await inventoryQueue.close();
+      connection.disconnect();
+      await api.close();
+      await rtsp.close();
+      await sim.close();
+      await db.end();
+    },
+    (message) => console.log(message),
+    20_000,
+  );
+});
