@@ -19,7 +19,12 @@ import { startRtspForCounty } from './rtsp-for-county.js';
 // `npm run demo`: the Pengyang county simulated on loopback addresses, and the service watching it —
 // API, discovery and inventory workers in this one process (production runs them as separate processes).
 await runCli('demo', async () => {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // A newcomer should see a switched fault within minutes: the demo reads inventories every 2 minutes unless
+  // told otherwise (production's default is hourly).
+  const config = process.env.XUELIANG_INVENTORY_INTERVAL_SECONDS
+    ? loaded
+    : { ...loaded, onvif: { ...loaded.onvif, inventoryIntervalSeconds: 120 } };
   const log = createLogger(config.logLevel);
   await prepareDemoDatabase(config);
 
