@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+import type { RtspFaults } from './rtsp/fault-view.js';
 
 /**
  * A simulated camera's identity and its switchable faults. Pure: no sockets, no timers. The device
@@ -35,20 +36,13 @@ export interface SimCameraSpec {
   endpointReference?: string;
 }
 
-export interface SimFaults {
-  offline: boolean;
-  authFails: boolean;
+/** The stream-side faults (read by the RTSP servers) plus the ONVIF-side ones. */
+export interface SimFaults extends RtspFaults {
   onvifHangs: boolean;
   malformedSoap: boolean;
   clockDriftSeconds: number;
   /** a wrong on-screen label; null shows the configured one */
   osdLabel: string | null;
-  streamStall: boolean;
-  streamEnd: boolean;
-  black: boolean;
-  frozen: boolean;
-  noise: boolean;
-  sessionLimit: boolean;
 }
 
 export interface SimIdentityPatch {

@@ -54,7 +54,10 @@ export async function simSpecsFromRegistry(db: Db, vault: CredentialVault): Prom
       credentials,
       // Hikvision and Dahua firmwares commonly answer with an HTTP Digest challenge as well
       authStyle: c.vendor === 'hikvision' || c.vendor === 'dahua' ? 'both' : 'ws-username-token',
-      rtspUrls: { main: c.rtsp_main_url ?? `rtsp://${c.ip}:8554/main`, sub: c.rtsp_sub_url ?? `rtsp://${c.ip}:8554/sub` },
+      rtspUrls: {
+        main: c.rtsp_main_url ?? `rtsp://${c.ip}:8554/main`,
+        sub: c.rtsp_sub_url ?? `rtsp://${c.ip}:8554/sub`,
+      },
       snapshotUrl: `http://${c.ip}:${onvifPort}/snapshot.jpg`,
       osdLabel: c.name,
       clockOffsetSeconds: 0,

@@ -1,3 +1,5 @@
+import { xmlEscape } from './xml.js';
+
 /**
  * Secret redaction for any text that may echo a secret back (device replies, error messages, logs).
  * Each secret is removed in every form a peer is likely to echo it in: raw, URL-encoded, XML-escaped,
@@ -9,15 +11,6 @@ const MASK = '***';
 const MIN_SECRET_LENGTH = 3;
 /** A base64 fragment shorter than this is too likely to match by chance to be worth masking. */
 const MIN_BASE64_CORE = 4;
-
-function xmlEscape(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
 
 function urlForms(s: string): string[] {
   const component = encodeURIComponent(s);

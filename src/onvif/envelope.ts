@@ -3,6 +3,7 @@
  * default namespace, so the envelope carries only the SOAP (and, with credentials, the wsse) namespaces.
  */
 
+import { xmlEscape } from '../xml.js';
 import type { StreamTransport } from './types.js';
 import {
   BASE64_ENCODING_TYPE,
@@ -21,15 +22,6 @@ export const NS = {
   imaging: 'http://www.onvif.org/ver20/imaging/wsdl',
   schema: 'http://www.onvif.org/ver10/schema',
 } as const;
-
-export function xmlEscape(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
 
 /** One request: the operation name, its SOAP action and the body element. */
 export interface SoapRequest {

@@ -185,7 +185,13 @@ describe('inventory scheduling on BullMQ', () => {
     let cursor = '0';
     let seen = 0;
     do {
-      const [next, keys] = await connection.scan(cursor, 'MATCH', `${api.config.redisPrefix}bull:*`, 'COUNT', 500);
+      const [next, keys] = await connection.scan(
+        cursor,
+        'MATCH',
+        `${api.config.redisPrefix}bull:*`,
+        'COUNT',
+        500,
+      );
       cursor = next;
       for (const key of keys) {
         if ((await connection.type(key)) !== 'hash') continue;
