@@ -1,19 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { CredentialVault } from './cameras/credential-vault.js';
 import { runCli } from './cli/run-cli.js';
-import { type Config, loadConfig } from './config.js';
-import { createPool, type Db } from './db.js';
+import { loadConfig } from './config.js';
+import { createPool } from './db.js';
 import { createLogger } from './logger.js';
 import { closeOnSignals } from './process-lifecycle.js';
 import { bullConnection } from './queues.js';
-
-export interface WorkerContext {
-  db: Db;
-  vault: CredentialVault;
-  config: Config;
-  log: Logger;
-}
+import type { WorkerContext } from './worker-context.js';
 
 /**
  * The shell of a worker process (workers/*.ts): configuration, database, one BullMQ connection, and a graceful
@@ -28,7 +21,10 @@ export async function runWorkerProcess(
     const log = createLogger(config.logLevel).child({ worker: name });
     const db = createPool(config.databaseUrl, log);
     const connection = bullConnection(config, `worker-${name}`, log);
-    const running = await start({ db, vault: new CredentialVault(config.credentialKeys), config, log }, connection);
+    const running = await start(
+      { db, vault: new CredentialVault(config.credentialKeys), config, log },
+      connection,
+    );
     log.info(`${name} worker running`);
     closeOnSignals(
       async () => {

@@ -1,21 +1,14 @@
-import type { Logger } from 'pino';
-import type { CredentialVault } from '../cameras/credential-vault.js';
 import { openCameraCredentials } from '../cameras/registry.js';
-import type { Config } from '../config.js';
 import { type Db, withTransaction } from '../db.js';
 import { getDeviceInformation, getSystemDateAndTime } from '../onvif/client.js';
+import type { WorkerContext } from '../worker-context.js';
 import { expandCidrs } from './cidr.js';
 import { probeMulticast } from './multicast-probe.js';
 import { type FoundDevice, type Reconciled, type RegisteredCamera, reconcile } from './reconcile.js';
 import { finishScan, getScan, recordProgress, startScan, writeResults } from './scans-repo.js';
 import { type ScannedDevice, scanUnicast } from './unicast-scan.js';
 
-export interface ScanContext {
-  db: Db;
-  vault: CredentialVault;
-  config: Config;
-  log: Logger;
-}
+export type ScanContext = WorkerContext;
 
 const PROGRESS_EVERY_MS = 500;
 const MULTICAST_WAIT_MS = 3000;

@@ -1,19 +1,12 @@
-import type { Logger } from 'pino';
-import type { CredentialVault } from '../cameras/credential-vault.js';
 import { openCameraCredentials } from '../cameras/registry.js';
-import type { Config } from '../config.js';
-import { type Db, withTransaction } from '../db.js';
+import { withTransaction } from '../db.js';
 import { readInventory } from '../onvif/client.js';
 import type { Inventory } from '../onvif/types.js';
+import type { WorkerContext } from '../worker-context.js';
 import { type InventorySnapshot, inventoryChanges, inventoryFlags } from './findings.js';
 import { lastInventory, recordChanges, type StoredInventory, saveInventory } from './inventory-repo.js';
 
-export interface PollContext {
-  db: Db;
-  vault: CredentialVault;
-  config: Config;
-  log: Logger;
-}
+export type PollContext = WorkerContext;
 
 function snapshotOf(inv: Inventory): InventorySnapshot {
   return {
