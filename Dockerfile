@@ -13,9 +13,10 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 # ---- runtime
 FROM node:20-bookworm-slim AS runtime
-# ffmpeg: the stream probes of the probing work call it; tini: signals reach node, zombies are reaped.
+# ffmpeg: picture checks and the relay; python3-minimal: the watchdog that kills ffmpeg when its parent dies;
+# tini: signals reach node, zombies are reaped.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends ffmpeg tini \
+  && apt-get install -y --no-install-recommends ffmpeg python3-minimal tini \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production \
