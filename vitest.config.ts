@@ -7,7 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    maxWorkers: 2,
+    // one file at a time: several files run real-time probes, ffmpeg and worker processes whose deadlines
+    // assume the machine is not shared with another heavy file
+    fileParallelism: false,
     env: { NODE_ENV: 'test' },
   },
 });

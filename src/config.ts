@@ -33,6 +33,8 @@ export interface Config {
   login: { maxAttempts: number; windowSeconds: number };
   timeZone: string;
   dependencyTimeoutMs: number;
+  /** a worker process serves /metrics and /healthz on this loopback port (0: not at all) */
+  workerMetricsPort: number;
   onvif: {
     /** deadline of one ONVIF call */
     timeoutMs: number;
@@ -42,6 +44,27 @@ export interface Config {
     clockDriftThresholdSeconds: number;
   };
   discovery: { probeTimeoutMs: number; concurrency: number };
+  probe: {
+    /** one slot: every camera's handshake is probed once per interval */
+    intervalMs: number;
+    /** cameras are split into this many shards, one job per shard per slot */
+    shards: number;
+    /** probes in flight at once per shard job */
+    concurrency: number;
+    /** deadline of one probe (connect + RTSP, or the stream window) */
+    timeoutMs: number;
+    /** how long the stream layer watches frames arrive */
+    streamWindowMs: number;
+    /** how long raw probe results are kept */
+    retentionDays: number;
+    /** a shard job whose worker stops answering for this long is taken over by another worker */
+    lockMs: number;
+    /** the stream layer runs every Nth slot of a camera, the picture layer every Mth */
+    streamEvery: number;
+    pictureEvery: number;
+    /** picture decoders at once on one machine, over all its worker processes */
+    maxDecoders: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -164,10 +187,23 @@ export function loadConfig(env: Env = process.env): Config {
     },
     timeZone: timeZone(env, 'XUELIANG_TIME_ZONE', 'Asia/Shanghai'),
     dependencyTimeoutMs: integer(env, 'XUELIANG_DEPENDENCY_TIMEOUT_MS', 2000, 100, 60000),
+    workerMetricsPort: integer(env, 'XUELIANG_WORKER_METRICS_PORT', 0, 0, 65535),
     onvif: {
       timeoutMs: integer(env, 'XUELIANG_ONVIF_TIMEOUT_MS', 5000, 100, 120000),
       inventoryIntervalSeconds: integer(env, 'XUELIANG_INVENTORY_INTERVAL_SECONDS', 3600, 10, 7 * 86400),
       clockDriftThresholdSeconds: integer(env, 'XUELIANG_CLOCK_DRIFT_THRESHOLD_SECONDS', 10, 1, 86400),
+    },
+    probe: {
+      intervalMs: integer(env, 'XUELIANG_PROBE_INTERVAL_MS', 10_000, 1000, 3_600_000),
+      shards: integer(env, 'XUELIANG_PROBE_SHARDS', 64, 1, 4096),
+      concurrency: integer(env, 'XUELIANG_PROBE_CONCURRENCY', 256, 1, 10_000),
+      timeoutMs: integer(env, 'XUELIANG_PROBE_TIMEOUT_MS', 3000, 100, 60_000),
+      streamWindowMs: integer(env, 'XUELIANG_PROBE_STREAM_WINDOW_MS', 2000, 200, 30_000),
+      retentionDays: integer(env, 'XUELIANG_PROBE_RETENTION_DAYS', 3, 1, 365),
+      lockMs: integer(env, 'XUELIANG_PROBE_LOCK_MS', 30_000, 2000, 600_000),
+      streamEvery: integer(env, 'XUELIANG_PROBE_STREAM_EVERY', 6, 1, 10_000),
+      pictureEvery: integer(env, 'XUELIANG_PROBE_PICTURE_EVERY', 60, 1, 100_000),
+      maxDecoders: integer(env, 'XUELIANG_MAX_DECODERS', 4, 0, 256),
     },
     discovery: {
       probeTimeoutMs: integer(env, 'XUELIANG_DISCOVERY_PROBE_TIMEOUT_MS', 1500, 50, 30000),

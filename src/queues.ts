@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 export const QUEUES = {
   discovery: 'discovery',
   inventory: 'inventory',
+  probe: 'probe',
 } as const;
 
 export interface DiscoveryJob {
@@ -21,6 +22,13 @@ export interface InventoryJob {
   /** the polling slot (interval index) this read belongs to: one read per camera per slot */
   slot: number;
 }
+
+export type ProbeJob =
+  | { kind: 'tick' }
+  /** one shard of cameras for one slot */
+  | { kind: 'shard'; shard: number; slot: number }
+  /** a fast second look at one camera after a failure */
+  | { kind: 'reprobe'; cameraId: string };
 
 /**
  * BullMQ wants its own connections (no ioredis keyPrefix; its own prefix instead). A worker's connection never

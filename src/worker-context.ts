@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { CredentialVault } from './cameras/credential-vault.js';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
+import type { CredentialHop } from './media/credential-hop.js';
+import type { DecoderSlots } from './probing/decoder-slots.js';
+import type { ProbeMetrics } from './probing/metrics.js';
 
 /** What a job handler's service needs: the database, the credential vault, the configuration and a logger. */
 export interface WorkerContext {
@@ -9,4 +12,8 @@ export interface WorkerContext {
   vault: CredentialVault;
   config: Config;
   log: Logger;
+  /** the probe workers' series, when this process serves metrics */
+  probeMetrics?: ProbeMetrics;
+  /** for the picture layer: the loopback hop that gives ffmpeg camera credentials, and the decoder leases */
+  picture?: { hop: CredentialHop; decoders: DecoderSlots; snapshotDir: string };
 }

@@ -1,9 +1,12 @@
+import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CredentialVault } from './cameras/credential-vault.js';
 import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
 import { createPool } from './db.js';
 import { createLogger } from './logger.js';
+import { createProbeMetrics } from './probing/metrics.js';
 import { closeOnSignals } from './process-lifecycle.js';
 import { bullConnection } from './queues.js';
 import type { WorkerContext } from './worker-context.js';
@@ -21,13 +24,23 @@ export async function runWorkerProcess(
     const log = createLogger(config.logLevel).child({ worker: name });
     const db = createPool(config.databaseUrl, log);
     const connection = bullConnection(config, `worker-${name}`, log);
-    const running = await start(
-      { db, vault: new CredentialVault(config.credentialKeys), config, log },
-      connection,
-    );
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'xueliang_worker_' });
+    const ctx: WorkerContext = {
+      db,
+      vault: new CredentialVault(config.credentialKeys),
+      config,
+      log,
+      probeMetrics: createProbeMetrics(registry),
+    };
+    const running = await start(ctx, connection);
+    const metricsServer = config.workerMetricsPort
+      ? await serveMetrics(registry, config.http.host, config.workerMetricsPort)
+      : null;
     log.info(`${name} worker running`);
     closeOnSignals(
       async () => {
+        metricsServer?.close();
         await running.close();
         connection.disconnect();
         await db.end();
@@ -35,4 +48,21 @@ export async function runWorkerProcess(
       (message) => log.info(message),
     );
   });
+}
+
+/** /metrics and /healthz of a worker process, for Prometheus and the orchestrator. */
+function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }

@@ -27,7 +27,9 @@ export type Resource =
   | 'users'
   | 'audit'
   | 'discovery'
-  | 'inventory';
+  | 'inventory'
+  | 'availability'
+  | 'exclusions';
 
 export type Access = 'none' | 'read' | 'write';
 
@@ -46,6 +48,10 @@ const POLICY: Record<Resource, Record<Role, Access>> = {
   discovery: { admin: 'write', bureau: 'none', duty: 'none', contractor: 'none' },
   // what ONVIF reports of a camera (firmware, clock, label): whoever may see the camera
   inventory: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'read' },
+  // camera health and the 95% figures of a node of the tree
+  availability: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'none' },
+  // maintenance windows and external-cause outages: requested and approved by the bureau
+  exclusions: { admin: 'write', bureau: 'write', duty: 'read', contractor: 'none' },
 };
 
 export function accessOf(role: Role, resource: Resource): Access {

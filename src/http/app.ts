@@ -11,10 +11,12 @@ import type { Deps } from './deps.js';
 import { errorHandler } from './error-handler.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
+import { availabilityRoutes } from './routes/availability.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { contractorRoutes } from './routes/contractors.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { districtRoutes } from './routes/districts.js';
+import { exclusionRoutes } from './routes/exclusions.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { liveRoutes } from './routes/live.js';
@@ -93,6 +95,8 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
       await api.register(auditRoutes(deps));
       await api.register(discoveryRoutes(deps));
       await api.register(inventoryRoutes(deps));
+      await api.register(availabilityRoutes(deps));
+      await api.register(exclusionRoutes(deps));
       await api.register(liveRoutes(deps));
     },
     { prefix: '/api/v1' },

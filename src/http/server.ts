@@ -5,6 +5,7 @@ import { loadProfilesSync } from '../cameras/profiles.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db.js';
 import { withDeadline } from '../deadline.js';
+import { registerHealthGauges } from '../health/metrics.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { migrate } from '../migrate.js';
@@ -60,6 +61,7 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
     metrics: createMetrics(),
     queues: { discovery: createQueue<DiscoveryJob>(config, QUEUES.discovery, bull, log) },
   };
+  registerHealthGauges(deps.metrics.registry, deps.db);
   owned.set(deps, [subscriber, bull]);
   return deps;
 }

@@ -23,8 +23,8 @@ export type RtspFailure = 'timeout' | 'closed' | 'reset' | 'malformed';
 export type ConnectFailure = 'refused' | 'timeout' | 'unreachable';
 
 /**
- * Receives each interleaved frame: `data` is the frame's payload, or only its first bytes (at least 256, or
- * all of it) when the frame was split across reads; `length` is always the full payload length.
+ * Receives each interleaved frame: `data` is the frame's payload — only its first 256 bytes when the frame
+ * was split across reads — valid only during the call; `length` is always the full payload length.
  */
 export type FrameHandler = (channel: number, data: Buffer, length: number) => void;
 

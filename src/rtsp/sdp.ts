@@ -159,32 +159,15 @@ function applyFmtp(video: SdpVideo, fmtp: string): void {
   }
   if (sprop === null || (video.width !== null && video.profileLevelId !== null)) return;
   const comma = sprop.indexOf(',');
-  const facts = spsFacts(comma < 0 ? sprop : sprop.slice(0, comma));
-  if (video.width === null && facts.size !== null) {
-    video.width = facts.size.width;
-    video.height = facts.size.height;
+  const sps = Buffer.from(comma < 0 ? sprop : sprop.slice(0, comma), 'base64');
+  const size = video.width === null ? h264SpsSize(sps) : null;
+  if (size) {
+    video.width = size.width;
+    video.height = size.height;
   }
-  video.profileLevelId ??= facts.profileLevelId;
-}
-
-interface SpsFacts {
-  size: { width: number; height: number } | null;
-  profileLevelId: string | null;
-}
-
-/** Decoded SPS facts by their base64 text: a camera sends the same SPS on every probe. */
-const spsCache = new Map<string, SpsFacts>();
-
-function spsFacts(base64: string): SpsFacts {
-  let facts = spsCache.get(base64);
-  if (facts === undefined) {
-    const sps = Buffer.from(base64, 'base64');
-    const isSps = sps.length >= 4 && ((sps[0] ?? 0) & 0x1f) === 7;
-    facts = { size: h264SpsSize(sps), profileLevelId: isSps ? sps.subarray(1, 4).toString('hex') : null };
-    if (spsCache.size >= 1024) spsCache.clear();
-    spsCache.set(base64, facts);
+  if (video.profileLevelId === null && sps.length >= 4 && ((sps[0] ?? 0) & 0x1f) === 7) {
+    video.profileLevelId = sps.subarray(1, 4).toString('hex');
   }
-  return facts;
 }
 
 /** Exp-Golomb reader over an RBSP (emulation prevention bytes already removed). Overrun reads as -1. */

@@ -1,0 +1,164 @@
+import type { DbClient, Queryable } from '../db.js';
+import { transition } from './transition.js';
+import {
+  type CameraHealth,
+  type HealthParams,
+  initialHealth,
+  type SlotResult,
+  type StateChange,
+} from './types.js';
+
+interface HealthRow {
+  camera_id: string;
+  state: CameraHealth['state'];
+  reason: string | null;
+  since: Date;
+  flapping: boolean;
+  memory: {
+    consecutiveFailures: number;
+    consecutiveSuccesses: number;
+    lastPicture: CameraHealth['lastPicture'];
+    lastCompliance: CameraHealth['lastCompliance'];
+    stateChanges: string[];
+  };
+  last_result_at: Date | null;
+}
+
+function toHealth(r: HealthRow): CameraHealth {
+  return {
+    state: r.state,
+    reason: r.reason,
+    since: r.since,
+    flapping: r.flapping,
+    consecutiveFailures: r.memory.consecutiveFailures,
+    consecutiveSuccesses: r.memory.consecutiveSuccesses,
+    lastPicture: r.memory.lastPicture,
+    lastCompliance: r.memory.lastCompliance,
+    stateChanges: r.memory.stateChanges.map((s) => new Date(s)),
+    lastResultAt: r.last_result_at,
+  };
+}
+
+/** The stored health of cameras, locked for the rest of the transaction (in id order: no deadlocks). */
+async function lockHealth(tx: DbClient, cameraIds: readonly string[]): Promise<Map<string, CameraHealth>> {
+  const { rows } = await tx.query<HealthRow>(
+    'SELECT * FROM camera_health WHERE camera_id = ANY($1::uuid[]) ORDER BY camera_id FOR UPDATE',
+    [cameraIds],
+  );
+  return new Map(rows.map((r) => [r.camera_id, toHealth(r)]));
+}
+
+export async function readHealth(db: Queryable, cameraId: string): Promise<CameraHealth | null> {
+  const { rows } = await db.query<HealthRow>('SELECT * FROM camera_health WHERE camera_id = $1', [cameraId]);
+  return rows[0] ? toHealth(rows[0]) : null;
+}
+
+async function saveHealth(tx: DbClient, cameraId: string, h: CameraHealth): Promise<void> {
+  await tx.query(
+    `INSERT INTO camera_health (camera_id, state, reason, since, flapping, memory, last_result_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+     ON CONFLICT (camera_id) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since,
+       flapping = EXCLUDED.flapping, memory = EXCLUDED.memory, last_result_at = EXCLUDED.last_result_at,
+       updated_at = now()`,
+    [
+      cameraId,
+      h.state,
+      h.reason,
+      h.since,
+      h.flapping,
+      {
+        consecutiveFailures: h.consecutiveFailures,
+        consecutiveSuccesses: h.consecutiveSuccesses,
+        lastPicture: h.lastPicture,
+        lastCompliance: h.lastCompliance,
+        stateChanges: h.stateChanges.map((d) => d.toISOString()),
+      },
+      h.lastResultAt,
+    ],
+  );
+}
+
+/** Closes the camera's open interval at `at` and opens the next one. */
+async function moveInterval(tx: DbClient, cameraId: string, at: Date, state: string, reason: string | null) {
+  await tx.query(
+    'UPDATE state_intervals SET to_at = greatest(from_at, $2) WHERE camera_id = $1 AND to_at IS NULL',
+    [cameraId, at],
+  );
+  await tx.query('INSERT INTO state_intervals (camera_id, from_at, state, reason) VALUES ($1, $2, $3, $4)', [
+    cameraId,
+    at,
+    state,
+    reason,
+  ]);
+}
+
+async function recordEvent(tx: DbClient, cameraId: string, change: StateChange): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO health_events (camera_id, at, from_state, to_state, from_reason, to_reason, flapping)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [cameraId, change.at, change.from, change.to, change.fromReason, change.toReason, change.flapping],
+  );
+  return (rows[0] as { id: number }).id;
+}
+
+export interface LedgerOptions {
+  params: HealthParams;
+  /** silence longer than this between two results of a camera is a monitoring gap, blamed on nobody */
+  gapAfterMs: number;
+}
+
+export interface Applied {
+  cameraId: string;
+  health: CameraHealth;
+  change: StateChange | null;
+  eventId: number | null;
+  reprobeSoon: boolean;
+}
+
+/**
+ * Applies results to the ledger inside the caller's transaction: the pure transition decides, this stores —
+ * the camera's health, its state intervals (a silence of our own making becomes an 'unknown' interval) and a
+ * durable event per change. Results must already be deduplicated per slot (the probe_results key does that).
+ */
+export async function applyResults(
+  tx: DbClient,
+  results: readonly { cameraId: string; result: SlotResult }[],
+  opts: LedgerOptions,
+): Promise<Applied[]> {
+  const healths = await lockHealth(
+    tx,
+    results.map((r) => r.cameraId),
+  );
+  const applied: Applied[] = [];
+  for (const { cameraId, result } of results) {
+    const prev = healths.get(cameraId) ?? initialHealth(result.at);
+    const silentSince = prev.lastResultAt;
+    const afterGap =
+      silentSince !== null &&
+      result.at.getTime() - silentSince.getTime() > opts.gapAfterMs &&
+      prev.state !== 'unknown';
+    if (afterGap && silentSince) {
+      // our probes were not running: the camera's state over that time is unknown, and blamed on nobody
+      await moveInterval(
+        tx,
+        cameraId,
+        new Date(silentSince.getTime() + opts.gapAfterMs),
+        'unknown',
+        'monitoring_gap',
+      );
+    }
+    const { next, change, reprobeSoon } = transition(prev, result, opts.params);
+    let eventId: number | null = null;
+    if (change) {
+      await moveInterval(tx, cameraId, change.at, change.to, change.toReason);
+      eventId = await recordEvent(tx, cameraId, change);
+    } else if (afterGap) {
+      // back after the gap in the same state: that state's time starts again now
+      await moveInterval(tx, cameraId, result.at, next.state, next.reason);
+    }
+    await saveHealth(tx, cameraId, next);
+    healths.set(cameraId, next);
+    applied.push({ cameraId, health: next, change, eventId, reprobeSoon });
+  }
+  return applied;
+}

@@ -1,0 +1,414 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DbClient, withTransaction } from '../db.js';
+import { type Applied, applyResults } from '../health/ledger-repo.js';
+import {
+  type ComplianceFault,
+  DEFAULT_HEALTH_PARAMS,
+  type HandshakeOutcome,
+  type PictureFault,
+  type SlotResult,
+} from '../health/types.js';
+import { inventoryFlags } from '../inventory/findings.js';
+import { checkPicture } from '../media/picture-check.js';
+import { probeHandshake, probeStream } from '../rtsp/probe.js';
+import type { WorkerContext } from '../worker-context.js';
+import { isNight } from './daylight.js';
+import { layersDue, offsetInSlot, slotStart } from './slots.js';
+
+const FLUSH_EVERY_MS = 1000;
+
+/** Probes running in this process, by camera: a camera's next probe waits for its last one to finish. */
+const inFlight = new Map<string, Promise<unknown>>();
+const FLUSH_BATCH = 200;
+
+export interface ProbeTarget {
+  id: string;
+  name: string;
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+  compliance: ComplianceFault[] | undefined;
+  /** failing, or down for want of frames: only the stream layer can tell it is back, so it runs every time */
+  suspect: boolean;
+  /** the stream the picture layer decodes: the sub stream when there is one (cheaper) */
+  pictureUrl: string;
+  lat: number | null;
+  lon: number | null;
+}
+
+interface CameraRow {
+  id: string;
+  name: string;
+  rtsp_main_url: string;
+  credential_key_id: string | null;
+  credential_cipher: Buffer | null;
+  clock_offset_seconds: number | null;
+  osd_texts: string[] | null;
+  inventory_ok: boolean | null;
+  suspect: boolean;
+  rtsp_sub_url: string | null;
+  lat: number | null;
+  lon: number | null;
+}
+
+/**
+ * The active cameras to probe: those of one shard (the split is Postgres' hashtext of the id, so every worker
+ * sees the same shards without storing them), or one camera by id. Credentials are opened here, in memory.
+ */
+async function loadTargets(
+  ctx: WorkerContext,
+  which: { shard: number; shards: number } | { cameraId: string },
+): Promise<ProbeTarget[]> {
+  const filter =
+    'cameraId' in which
+      ? { sql: 'c.id = $1', values: [which.cameraId] }
+      : { sql: 'mod(abs(hashtext(c.id::text)), $2) = $1', values: [which.shard, which.shards] };
+  const { rows } = await ctx.db.query<CameraRow>(
+    `SELECT c.id, c.name, c.rtsp_main_url, c.rtsp_sub_url, c.credential_key_id, c.credential_cipher,
+            COALESCE(c.lat, county.lat) AS lat, COALESCE(c.lon, county.lon) AS lon,
+            i.clock_offset_seconds, i.osd_texts, i.ok AS inventory_ok,
+            COALESCE((h.memory->>'consecutiveFailures')::int > 0 OR (h.state = 'offline' AND h.reason = 'stream'), false)
+              AS suspect
+       FROM cameras c LEFT JOIN camera_inventory i ON i.camera_id = c.id
+       LEFT JOIN camera_health h ON h.camera_id = c.id
+       LEFT JOIN districts county ON county.kind = 'county'
+      WHERE c.retired_at IS NULL AND c.rtsp_main_url IS NOT NULL AND c.commissioned_at <= now()
+        AND ${filter.sql}`,
+    filter.values,
+  );
+  const threshold = ctx.config.onvif.clockDriftThresholdSeconds;
+  return rows.map((r) => {
+    const creds =
+      r.credential_key_id && r.credential_cipher
+        ? ctx.vault.open(r.id, { keyId: r.credential_key_id, cipher: r.credential_cipher })
+        : null;
+    let compliance: ComplianceFault[] | undefined;
+    if (r.inventory_ok) {
+      const flags = inventoryFlags(
+        {
+          firmwareVersion: null,
+          serialNumber: null,
+          mainStreamUri: null,
+          subStreamUri: null,
+          clockOffsetSeconds: r.clock_offset_seconds,
+          osdTexts: r.osd_texts,
+        },
+        r.name,
+        threshold,
+      );
+      compliance = [
+        ...(flags.clockDrift ? (['clock_drift'] as const) : []),
+        ...(flags.osdMismatch ? (['osd_mismatch'] as const) : []),
+      ];
+    }
+    return {
+      id: r.id,
+      name: r.name,
+      url: r.rtsp_main_url,
+      username: creds?.username,
+      password: creds?.password,
+      compliance,
+      suspect: r.suspect,
+      pictureUrl: r.rtsp_sub_url ?? r.rtsp_main_url,
+      lat: r.lat,
+      lon: r.lon,
+    };
+  });
+}
+
+export interface ProbeOutcome {
+  cameraId: string;
+  probedAt: Date;
+  handshake: HandshakeOutcome;
+  status: number | null;
+  connectMs: number | null;
+  rtspMs: number | null;
+  stream: Record<string, unknown> | null;
+  /** the picture layer when it ran and judged: its fault (null: a normal picture) and figures */
+  picture: { fault: PictureFault | null; dark: boolean; infrared: boolean; night: boolean } | null;
+  error: string | null;
+}
+
+/**
+ * One camera, the layers due: always the handshake (network + signalling), the stream layer on its cadence
+ * (or every time while the camera is failing), the picture layer on its cadence when the stream is fine and a
+ * decoder is free on this machine.
+ */
+export async function probeCamera(
+  ctx: WorkerContext,
+  target: ProbeTarget,
+  layers: { stream: boolean; picture: boolean },
+): Promise<ProbeOutcome> {
+  const outcome = await probeTransport(ctx, target, layers.stream);
+  if (layers.picture && outcome.handshake === 'ok') {
+    outcome.picture = await probePicture(ctx, target);
+    // the verdict is as of now: later slots' results may already be stored, and the ledger ignores the past
+    if (outcome.picture) outcome.probedAt = new Date();
+  }
+  return outcome;
+}
+
+async function probeTransport(
+  ctx: WorkerContext,
+  target: ProbeTarget,
+  withStream: boolean,
+): Promise<ProbeOutcome> {
+  const timeoutMs = ctx.config.probe.timeoutMs;
+  const creds = { username: target.username, password: target.password };
+  const probedAt = new Date();
+  const m = ctx.probeMetrics;
+  if (withStream) {
+    const s = await probeStream({
+      url: target.url,
+      ...creds,
+      windowMs: ctx.config.probe.streamWindowMs,
+      timeoutMs,
+    });
+    m?.probes.inc({ layer: 'stream', outcome: s.outcome });
+    m?.duration.observe({ layer: 'stream' }, (Date.now() - probedAt.getTime()) / 1000);
+    const failed = s.outcome === 'no_frames' || s.outcome === 'stalled' || s.outcome === 'ended';
+    return {
+      cameraId: target.id,
+      probedAt,
+      handshake: failed ? 'stream' : (s.outcome as HandshakeOutcome),
+      status: s.status ?? null,
+      connectMs: s.connectMs ?? null,
+      rtspMs: s.rtspMs ?? null,
+      stream: {
+        outcome: s.outcome,
+        frames: s.frames,
+        keyframes: s.keyframes,
+        fps: s.fps,
+        bitrateKbps: s.bitrateKbps,
+        firstFrameMs: s.firstFrameMs,
+      },
+      picture: null,
+      error: s.error ?? null,
+    };
+  }
+  const h = await probeHandshake({ url: target.url, ...creds, timeoutMs });
+  m?.probes.inc({ layer: 'handshake', outcome: h.outcome });
+  m?.duration.observe({ layer: 'handshake' }, (Date.now() - probedAt.getTime()) / 1000);
+  return {
+    cameraId: target.id,
+    probedAt,
+    handshake: h.outcome,
+    status: h.status ?? null,
+    connectMs: h.connectMs ?? null,
+    rtspMs: h.rtspMs ?? null,
+    stream: null,
+    picture: null,
+    error: h.error ?? null,
+  };
+}
+
+const PICTURE_SECONDS = 4;
+
+/** Decodes a few seconds of the stream and judges the picture; keeps the last frame as the camera's snapshot. */
+async function probePicture(ctx: WorkerContext, target: ProbeTarget): Promise<ProbeOutcome['picture']> {
+  const picture = ctx.picture;
+  if (!picture || !target.username) return null;
+  const lease = await picture.decoders.tryAcquire().catch(() => null);
+  if (!lease) return null;
+  const snapshotPath = join(picture.snapshotDir, `${target.id}.jpg`);
+  try {
+    const night = target.lat !== null && target.lon !== null && isNight(new Date(), target.lat, target.lon);
+    const result = await checkPicture({
+      cameraUrl: target.pictureUrl,
+      credentials: { username: target.username, password: target.password ?? '' },
+      hop: picture.hop,
+      seconds: PICTURE_SECONDS,
+      deadlineMs: PICTURE_SECONDS * 1000 + ctx.config.probe.timeoutMs * 2,
+      snapshotPath,
+      context: { isNight: night },
+      tag: `xueliang-picture-${target.id}`,
+    });
+    ctx.probeMetrics?.probes.inc({ layer: 'picture', outcome: result.verdict?.fault ?? result.outcome });
+    if (result.outcome !== 'ok' || !result.verdict) return null;
+    if (result.snapshotPath) {
+      const jpeg = await readFile(result.snapshotPath).catch(() => null);
+      if (jpeg) {
+        await ctx.db.query(
+          `INSERT INTO camera_snapshots (camera_id, taken_at, jpeg) VALUES ($1, now(), $2)
+           ON CONFLICT (camera_id) DO UPDATE SET taken_at = EXCLUDED.taken_at, jpeg = EXCLUDED.jpeg`,
+          [target.id, jpeg],
+        );
+      }
+      await rm(result.snapshotPath, { force: true });
+    }
+    return {
+      fault: result.verdict.fault,
+      dark: result.verdict.dark,
+      infrared: result.verdict.infrared,
+      night,
+    };
+  } finally {
+    await picture.decoders.release(lease).catch(() => undefined);
+  }
+}
+
+/** Stores probe outcomes once per key (camera, slot_at) and returns those this call stored. */
+async function storeOutcomes(
+  tx: DbClient,
+  rows: readonly { outcome: ProbeOutcome; slotAt: Date; kind: 'slot' | 'reprobe' }[],
+) {
+  if (rows.length === 0) return new Set<string>();
+  const { rows: inserted } = await tx.query<{ camera_id: string }>(
+    `INSERT INTO probe_results (camera_id, slot_at, kind, probed_at, handshake, status, connect_ms, rtsp_ms, stream, error,
+                                picture)
+     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::text[], $6::int[],
+                          $7::real[], $8::real[], $9::jsonb[], $10::text[], $11::jsonb[])
+     ON CONFLICT DO NOTHING RETURNING camera_id`,
+    [
+      rows.map((r) => r.outcome.cameraId),
+      rows.map((r) => r.slotAt),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.outcome.probedAt),
+      rows.map((r) => r.outcome.handshake),
+      rows.map((r) => r.outcome.status),
+      rows.map((r) => r.outcome.connectMs),
+      rows.map((r) => r.outcome.rtspMs),
+      rows.map((r) => (r.outcome.stream ? JSON.stringify(r.outcome.stream) : null)),
+      rows.map((r) => r.outcome.error),
+      rows.map((r) => (r.outcome.picture ? JSON.stringify(r.outcome.picture) : null)),
+    ],
+  );
+  return new Set(inserted.map((r) => r.camera_id));
+}
+
+/** Cameras of the batch inside an approved maintenance window now (the camera itself or a node above it). */
+async function inMaintenance(tx: DbClient, cameraIds: readonly string[], at: Date): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT c.id FROM cameras c JOIN districts site ON site.id = c.site_id
+      WHERE c.id = ANY($1::uuid[]) AND EXISTS (
+        SELECT 1 FROM availability_exclusions x
+         WHERE x.kind = 'maintenance' AND x.status = 'approved' AND $2 >= x.from_at AND $2 < x.to_at
+           AND (x.camera_id = c.id OR site.ancestors @> ARRAY[x.district_id]))`,
+    [cameraIds, at],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Stores outcomes (once per camera and slot) and moves the ledger, in one transaction: a failure stores
+ * nothing, so a retried job probes those cameras again; a second worker's copy of a slot stores nothing.
+ */
+export async function recordOutcomes(
+  ctx: WorkerContext,
+  outcomes: readonly {
+    outcome: ProbeOutcome;
+    slotAt: Date;
+    kind: 'slot' | 'reprobe';
+    compliance?: ComplianceFault[];
+  }[],
+): Promise<Applied[]> {
+  // one lock order for every transaction: by camera id
+  const sorted = [...outcomes].sort((a, b) => (a.outcome.cameraId < b.outcome.cameraId ? -1 : 1));
+  return withTransaction(ctx.db, async (tx) => {
+    const stored = await storeOutcomes(tx, sorted);
+    const fresh = sorted.filter((o) => stored.has(o.outcome.cameraId));
+    if (fresh.length === 0) return [];
+    const maintenance = await inMaintenance(
+      tx,
+      fresh.map((o) => o.outcome.cameraId),
+      new Date(),
+    );
+    const results = fresh.map(({ outcome, compliance }) => ({
+      cameraId: outcome.cameraId,
+      result: {
+        at: outcome.probedAt,
+        handshake: outcome.handshake,
+        // not checked this time: the last verdict stands
+        picture: outcome.picture ? outcome.picture.fault : undefined,
+        compliance,
+        inMaintenance: maintenance.has(outcome.cameraId),
+      } satisfies SlotResult,
+    }));
+    return applyResults(tx, results, {
+      params: DEFAULT_HEALTH_PARAMS,
+      gapAfterMs: ctx.config.probe.intervalMs * 4,
+    });
+  });
+}
+
+/**
+ * Probes one shard's cameras for one slot: each at its stable offset in the slot (when the job runs on time),
+ * at most `concurrency` at once, skipping cameras that already have this slot's result (a retried job, or a
+ * second worker that picked the same shard). Returns the applied results.
+ */
+export async function probeShard(ctx: WorkerContext, shard: number, slot: number): Promise<Applied[]> {
+  const { intervalMs, shards, concurrency } = ctx.config.probe;
+  const slotAt = slotStart(slot, intervalMs);
+  ctx.probeMetrics?.lag.set(Math.max(0, Date.now() - slotAt.getTime()) / 1000);
+  const targets = await loadTargets(ctx, { shard, shards });
+  const { rows: done } = await ctx.db.query<{ camera_id: string }>(
+    'SELECT camera_id FROM probe_results WHERE slot_at = $1 AND camera_id = ANY($2::uuid[])',
+    [slotAt, targets.map((t) => t.id)],
+  );
+  const skip = new Set(done.map((r) => r.camera_id));
+  const todo = targets.filter((t) => !skip.has(t.id));
+  // Results are written as they come, in small batches, so a camera going dark is known within a second or two
+  // of its probe, not at the end of the shard's slot.
+  let pending: { outcome: ProbeOutcome; slotAt: Date; kind: 'slot'; compliance?: ComplianceFault[] }[] = [];
+  const applied: Applied[] = [];
+  let flushing = Promise.resolve();
+  let flushError: unknown = null;
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    flushing = flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        applied.push(...(await recordOutcomes(ctx, batch)));
+      } catch (err) {
+        // nothing of that batch was stored: the job fails at the end and its retry probes those cameras again
+        flushError ??= err;
+      }
+    });
+    return flushing;
+  };
+  const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const target = todo[next++] as ProbeTarget;
+      const startAt = slotAt.getTime() + offsetInSlot(target.id, intervalMs);
+      const wait = startAt - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const due = layersDue(target.id, slot, {
+        streamEvery: ctx.config.probe.streamEvery,
+        pictureEvery: ctx.config.probe.pictureEvery,
+      });
+      let outcome: ProbeOutcome;
+      try {
+        outcome = await probeCamera(ctx, target, {
+          stream: due.stream || target.suspect,
+          picture: due.picture,
+        });
+      } finally {
+        inFlight.delete(target.id);
+      }
+      pending.push({ outcome, slotAt, kind: 'slot', compliance: target.compliance });
+      if (pending.length >= FLUSH_BATCH) void flush();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, todo.length)) }, worker));
+  } finally {
+    clearInterval(timer);
+  }
+  await flush();
+  if (flushError) throw flushError;
+  return applied;
+}
+
+/** A fast second look at one camera after a failed probe, recorded at its own time. */
+export async function reprobeCamera(ctx: WorkerContext, cameraId: string): Promise<Applied[]> {
+  const [target] = await loadTargets(ctx, { cameraId });
+  if (!target) return [];
+  const outcome = await probeCamera(ctx, target, { stream: target.suspect, picture: false });
+  return recordOutcomes(ctx, [
+    { outcome, slotAt: outcome.probedAt, kind: 'reprobe', compliance: target.compliance },
+  ]);
+}

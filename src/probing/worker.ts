@@ -1,0 +1,84 @@
+import { type Job, type Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullPrefix, type ProbeJob, QUEUES } from '../queues.js';
+import type { WorkerContext } from '../worker-context.js';
+import { maintainPartitions } from './partitions.js';
+import { probeShard, reprobeCamera } from './probe-service.js';
+import { slotIndex } from './slots.js';
+
+const MAINTAIN_EVERY_MS = 3_600_000;
+
+/**
+ * The probe queue's worker. A single scheduler kept in Redis fires a 'tick' every probe interval; the tick
+ * enqueues one job per shard for the current slot, with a job id naming shard and slot, so however many
+ * workers tick, each shard is probed once per slot. A failure asks for a fast re-probe a couple of seconds
+ * later, so an outage is confirmed (K failures) well within one interval.
+ */
+export async function createProbeWorker(
+  ctx: WorkerContext,
+  queue: Queue<ProbeJob>,
+  connection: Redis,
+  concurrency = 16,
+): Promise<Worker<ProbeJob>> {
+  const { intervalMs, shards } = ctx.config.probe;
+  // a second look soon after a failure, well before the next slot: three failures confirm an outage quickly
+  const reprobeDelayMs = Math.min(2000, Math.floor(intervalMs / 4));
+  await queue.upsertJobScheduler(
+    'probe-tick',
+    { every: intervalMs },
+    { name: 'tick', data: { kind: 'tick' } },
+  );
+  await maintainPartitions(ctx.db, new Date(), ctx.config.probe.retentionDays);
+  let maintainedAt = Date.now();
+
+  const handle = async (job: Job<ProbeJob>) => {
+    const data = job.data;
+    if (data.kind === 'tick') {
+      const slot = slotIndex(new Date(), intervalMs);
+      await queue.addBulk(
+        Array.from({ length: shards }, (_, shard) => ({
+          name: 'shard',
+          data: { kind: 'shard' as const, shard, slot },
+          opts: { jobId: `probe-${shard}-${slot}`, attempts: 3, backoff: { type: 'fixed', delay: 500 } },
+        })),
+      );
+      if (Date.now() - maintainedAt > MAINTAIN_EVERY_MS) {
+        maintainedAt = Date.now();
+        await maintainPartitions(ctx.db, new Date(), ctx.config.probe.retentionDays);
+      }
+      return;
+    }
+    const applied =
+      data.kind === 'shard'
+        ? await probeShard(ctx, data.shard, data.slot)
+        : await reprobeCamera(ctx, data.cameraId);
+    const again = applied.filter((a) => a.reprobeSoon);
+    if (again.length > 0) {
+      await queue.addBulk(
+        again.map((a) => ({
+          name: 'reprobe',
+          data: { kind: 'reprobe' as const, cameraId: a.cameraId },
+          opts: {
+            jobId: `reprobe-${a.cameraId}-${a.health.lastResultAt?.getTime() ?? Date.now()}`,
+            delay: reprobeDelayMs,
+            attempts: 2,
+          },
+        })),
+      );
+    }
+  };
+
+  const worker = new Worker<ProbeJob>(QUEUES.probe, handle, {
+    connection,
+    prefix: bullPrefix(ctx.config),
+    concurrency,
+    // a killed worker's shard jobs go to another worker after this long; they still record their own slot
+    lockDuration: ctx.config.probe.lockMs,
+    stalledInterval: ctx.config.probe.lockMs,
+  });
+  worker.on('failed', (job, err) =>
+    ctx.log.warn({ jobId: job?.id, err: { message: err.message } }, 'probe job failed'),
+  );
+  worker.on('error', (err) => ctx.log.warn({ err: { message: err.message } }, 'probe worker error'));
+  return worker;
+}
