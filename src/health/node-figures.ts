@@ -2,10 +2,11 @@
  * Availability of a node of the tree (or one camera) over a window, fast: every local day of the window that
  * is whole, over and rolled up is read from the daily rollups (availability_node_daily /
  * availability_camera_daily); the rest — the partial days at the window's edges, today, days not rolled up or
- * invalidated since — is computed exactly from the ledger with the same functions as before (cameraFigures
- * over a Ledger). The result equals the exact computation over the whole window to the millisecond, as long
- * as a camera's intervals do not overlap one another (what the ledger writes) and the tree and the cameras'
- * lifetimes are unchanged since the days were rolled up (else invalidateDays).
+ * invalidated since — is computed exactly from the ledger, with cameraAvailability as before. The result
+ * equals the exact computation (loadLedger + cameraFigures over the whole window) to the millisecond, given
+ * what the ledger guarantees: a camera's intervals do not overlap one another. A change to the past — a late
+ * interval, an exclusion approved afterwards, a camera or a node moved, a lifetime changed — needs
+ * invalidateDays (rollup-repo) for the days it touches.
  */
 import pg from 'pg';
 import type { Queryable } from '../db.js';
@@ -15,6 +16,7 @@ import {
   type Exclusion,
   type StateInterval,
   sumAvailability,
+  ZERO_AVAILABILITY,
 } from './availability.js';
 import { cameraFigures, type Ledger } from './availability-repo.js';
 import { addDays, type Bounds, type DayPiece, localDayBounds } from './calendar.js';
@@ -104,7 +106,7 @@ function runsOf(pieces: readonly DayPiece[]): Bounds[] {
   return runs;
 }
 
-// --- the exact side: the ledger over a few spans ------------------------------------------------------
+// --- the exact side: the ledger over a few spans -------------------------------------------------------
 
 /** Side by side on a pool (a connection each), one after another on a single client (a transaction). */
 export async function together<T extends unknown[]>(
@@ -332,33 +334,31 @@ export async function loadHistory(
 // --- the exact side, summed: a node's figures over a few pieces -------------------------------------------
 
 /**
- * Most cameras spend a whole piece under one interval (or none) with no exclusion: their figures depend only
- * on that interval's state and reason and on how long their lifetime lies in the piece — every bucket is that
- * length or nothing, as cameraAvailability computes it — so they are summed in SQL by state and reason, and
- * one cameraAvailability over the summed length stands for each group. The others (an interval beginning or
- * ending inside the piece, an exclusion) are read in full and computed one by one. Lengths are taken in the
- * milliseconds the ledger is computed in (node-pg truncates to the millisecond, as date_trunc does here).
- * Like the rollups, this relies on a camera's intervals not overlapping one another, as the ledger writes them.
+ * The figures of a piece summed over many cameras, in SQL. A camera with no exclusion in the piece has
+ * remaining = its lifetime in the piece, so cameraAvailability's buckets are sums over its intervals (which do
+ * not overlap, as the ledger writes them): each interval's time in the piece lands whole in the buckets of
+ * its state and reason, and the time no interval covers is unknown. Those times are summed in SQL by state and
+ * reason, and one cameraAvailability over each summed length stands for them. Cameras with an exclusion in the
+ * piece are read in full and computed one by one. Times are taken in the milliseconds the ledger is computed
+ * in (node-pg truncates to the millisecond, as date_trunc does here).
  */
 function exactTotalsSql(set: { kind: 'node' | 'camera'; id: string }): string {
   const ms = (span: string) => `extract(epoch FROM ${span}) * 1000`;
+  const trunc = (t: string) => `date_trunc('milliseconds', ${t})`;
   const overlaps = (from: string, to: string) =>
     `tstzrange(${from}, ${to}, '[]') && tstzrange($4, $5, '[)') AND ${from} < $5 AND (${to} IS NULL OR ${to} > $4)`;
-  const intervals = `SELECT i.id, i.camera_id, i.from_at, i.to_at, i.state, i.reason FROM state_intervals i
-                      WHERE ${overlaps('i.from_at', 'i.to_at')}`;
-  const lo = "greatest($4, date_trunc('milliseconds', c.commissioned_at))";
-  const hi = "least($5, $6::timestamptz, date_trunc('milliseconds', c.retired_at))";
   const xs = `x.status = 'approved' AND ${overlaps('x.from_at', 'x.to_at')}`;
+  const from = `greatest(${trunc('i.from_at')}, c.lo)`;
+  const to = `least(coalesce(${trunc('i.to_at')}, c.hi), c.hi)`;
   return `
     WITH c AS MATERIALIZED (
-      SELECT c.id, c.commissioned_at, c.retired_at FROM cameras c JOIN districts s ON s.id = c.site_id
+      SELECT c.id, c.commissioned_at, c.retired_at,
+             greatest($4, ${trunc('c.commissioned_at')}) AS lo, least($5, $6::timestamptz, ${trunc('c.retired_at')}) AS hi
+        FROM cameras c JOIN districts s ON s.id = c.site_id
        WHERE ${setFilter(set)} AND c.commissioned_at < $3 AND (c.retired_at IS NULL OR c.retired_at > $2)
-    ), iv AS MATERIALIZED (
-      ${
-        set.kind === 'camera'
-          ? `${intervals} AND i.camera_id = $1::uuid`
-          : `SELECT i.* FROM (${intervals} OFFSET 0) i WHERE i.camera_id IN (SELECT id FROM c)`
-      }
+    ), iv AS (
+      SELECT i.id, i.camera_id, i.from_at, i.to_at, i.state, i.reason FROM state_intervals i
+       WHERE ${overlaps('i.from_at', 'i.to_at')}${set.kind === 'camera' ? ' AND i.camera_id = $1::uuid' : ''}
     ), ex AS MATERIALIZED (
       SELECT x.camera_id, x.from_at, x.to_at, x.kind
         FROM availability_exclusions x JOIN c ON c.id = x.camera_id WHERE ${xs}
@@ -367,27 +367,30 @@ function exactTotalsSql(set: { kind: 'node' | 'camera'; id: string }): string {
         FROM availability_exclusions x JOIN districts s ON s.ancestors @> ARRAY[x.district_id]
         JOIN cameras cs ON cs.site_id = s.id JOIN c ON c.id = cs.id
        WHERE x.district_id IS NOT NULL AND ${xs}
-    ), cx AS MATERIALIZED (
-      SELECT camera_id FROM iv WHERE from_at > $4 OR to_at < $5 UNION SELECT camera_id FROM ex
+    ), xc AS MATERIALIZED (
+      SELECT DISTINCT camera_id FROM ex
     )
     SELECT 'n' AS kind, NULL::uuid AS camera_id, NULL::timestamptz AS a, NULL::timestamptz AS b,
            NULL::text AS state, NULL::text AS reason, (SELECT count(*) FROM c)::float8 AS n
     UNION ALL
-    SELECT 'g', NULL, NULL, NULL, iv.state, iv.reason, sum(${ms(`${hi} - ${lo}`)})::float8
-      FROM c LEFT JOIN iv ON iv.camera_id = c.id
-     WHERE NOT EXISTS (SELECT 1 FROM cx WHERE cx.camera_id = c.id) AND ${lo} < ${hi}
-     GROUP BY iv.state, iv.reason
+    SELECT 't', NULL, NULL, NULL, NULL, NULL, coalesce(sum(${ms('c.hi - c.lo')}), 0)::float8
+      FROM c WHERE c.lo < c.hi AND c.id NOT IN (SELECT camera_id FROM xc)
     UNION ALL
-    SELECT 'c', c.id, c.commissioned_at, c.retired_at, NULL, NULL, NULL FROM c JOIN cx ON cx.camera_id = c.id
+    SELECT 'g', NULL, NULL, NULL, i.state, i.reason, sum(${ms(`${to} - ${from}`)})::float8
+      FROM iv i JOIN c ON c.id = i.camera_id
+     WHERE c.lo < c.hi AND c.id NOT IN (SELECT camera_id FROM xc) AND ${from} < ${to}
+     GROUP BY i.state, i.reason
     UNION ALL
-    SELECT 'i', iv.camera_id, iv.from_at, iv.to_at, iv.state, iv.reason, iv.id::float8
-      FROM iv JOIN cx ON cx.camera_id = iv.camera_id
+    SELECT 'c', c.id, c.commissioned_at, c.retired_at, NULL, NULL, NULL FROM c JOIN xc ON xc.camera_id = c.id
     UNION ALL
-    SELECT 'x', ex.camera_id, ex.from_at, ex.to_at, ex.kind, NULL, NULL FROM ex JOIN cx ON cx.camera_id = ex.camera_id`;
+    SELECT 'i', i.camera_id, i.from_at, i.to_at, i.state, i.reason, i.id::float8
+      FROM iv i JOIN xc ON xc.camera_id = i.camera_id
+    UNION ALL
+    SELECT 'x', ex.camera_id, ex.from_at, ex.to_at, ex.kind, NULL, NULL FROM ex`;
 }
 
 type TotalsRow = [
-  kind: 'n' | 'g' | 'c' | 'i' | 'x',
+  kind: 'n' | 't' | 'g' | 'c' | 'i' | 'x',
   cameraId: string | null,
   a: Date | null,
   b: Date | null,
@@ -430,14 +433,19 @@ async function exactPiece(
     }
     return e;
   };
+  // the cameras without an exclusion: their whole time, and the part of it under each state and reason
+  let whole = 0;
+  let covered = 0;
   for (const [kind, cameraId, a, b, state, reason, n] of rows) {
     if (kind === 'n') cameras = n ?? 0;
+    else if (kind === 't') whole = n ?? 0;
     else if (kind === 'g') {
-      // one stand-in for all the simple cameras under a state: the summed length under one interval (or none)
+      // one stand-in for the time under a state and reason: the summed length under one interval
       const span = { from: new Date(0), to: new Date(n ?? 0) };
+      covered += n ?? 0;
       parts.push(
         cameraAvailability({
-          intervals: state === null ? [] : [{ ...span, state: state as HealthState, reason }],
+          intervals: [{ ...span, state: state as HealthState, reason }],
           exclusions: [],
           gaps: [],
           lifetime: { commissionedAt: span.from, retiredAt: span.to },
@@ -449,10 +457,15 @@ async function exactPiece(
       const e = entry(cameraId ?? '');
       if (kind === 'c') e.life = { commissionedAt: a as Date, retiredAt: b };
       else if (kind === 'i') {
-        e.intervals.push({ id: n ?? 0, interval: { from: a as Date, to: b, state: state as HealthState, reason } });
+        e.intervals.push({
+          id: n ?? 0,
+          interval: { from: a as Date, to: b, state: state as HealthState, reason },
+        });
       } else e.exclusions.push({ from: a as Date, to: b as Date, kind: state as Exclusion['kind'] });
     }
   }
+  // and what no interval covers: unknown
+  parts.push({ ...ZERO_AVAILABILITY, unknownMs: whole - covered });
   for (const e of complex.values()) {
     if (!e.life) continue;
     e.intervals.sort((x, y) => x.interval.from.getTime() - y.interval.from.getTime() || x.id - y.id);
@@ -576,7 +589,7 @@ async function figuresOf(
   now: Date,
   timeZone: string,
 ): Promise<NodeFigures> {
-  const { pieces, candidates, candidateDays, exact, first, last } = plan(window, now, timeZone);
+  const { pieces, candidates, exact, first, last } = plan(window, now, timeZone);
   // one round trip: the rollups and the exact pieces (with the number of cameras) side by side
   const [rolled, edges] = await together(
     db,
@@ -587,9 +600,10 @@ async function figuresOf(
   // whole past days without a valid rollup (not yet rolled up, or invalidated): exact as well
   const late = candidates.filter((p) => !rolled.has(p.day));
   const lateFigures = late.length > 0 ? (await exactTotals(db, set, window, late, now)).figures : [];
-  const exactOf = new Map<DayPiece, Availability>();
-  exact.forEach((p, i) => exactOf.set(p, edges.figures[i] as Availability));
-  late.forEach((p, i) => exactOf.set(p, lateFigures[i] as Availability));
+  const exactOf = new Map<DayPiece, Availability>([
+    ...exact.map((p, i) => [p, edges.figures[i] as Availability] as const),
+    ...late.map((p, i) => [p, lateFigures[i] as Availability] as const),
+  ]);
   const byDay = pieces.map((piece) => ({
     day: piece.day,
     figures: exactOf.get(piece) ?? (rolled.get(piece.day) as Availability),

@@ -337,7 +337,13 @@ export async function recordOutcomes(
  * at most `concurrency` at once, skipping cameras that already have this slot's result (a retried job, or a
  * second worker that picked the same shard). Returns the applied results.
  */
-export async function probeShard(ctx: WorkerContext, shard: number, slot: number): Promise<Applied[]> {
+export async function probeShard(
+  ctx: WorkerContext,
+  shard: number,
+  slot: number,
+  /** called with each stored batch, so a failure's re-probe is asked for at once, not at the end of the slot */
+  onApplied: (batch: Applied[]) => Promise<void> = async () => undefined,
+): Promise<Applied[]> {
   const { intervalMs, shards, concurrency } = ctx.config.probe;
   const slotAt = slotStart(slot, intervalMs);
   ctx.probeMetrics?.lag.set(Math.max(0, Date.now() - slotAt.getTime()) / 1000);
@@ -360,7 +366,9 @@ export async function probeShard(ctx: WorkerContext, shard: number, slot: number
     flushing = flushing.then(async () => {
       if (batch.length === 0) return;
       try {
-        applied.push(...(await recordOutcomes(ctx, batch)));
+        const stored = await recordOutcomes(ctx, batch);
+        applied.push(...stored);
+        await onApplied(stored);
       } catch (err) {
         // nothing of that batch was stored: the job fails at the end and its retry probes those cameras again
         flushError ??= err;

@@ -1,5 +1,6 @@
 import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Applied } from '../health/ledger-repo.js';
 import { bullPrefix, type ProbeJob, QUEUES } from '../queues.js';
 import type { WorkerContext } from '../worker-context.js';
 import { maintainPartitions } from './partitions.js';
@@ -22,7 +23,7 @@ export async function createProbeWorker(
 ): Promise<Worker<ProbeJob>> {
   const { intervalMs, shards } = ctx.config.probe;
   // a second look soon after a failure, well before the next slot: three failures confirm an outage quickly
-  const reprobeDelayMs = Math.min(2000, Math.floor(intervalMs / 4));
+  const reprobeDelayMs = Math.min(1000, Math.floor(intervalMs / 4));
   await queue.upsertJobScheduler(
     'probe-tick',
     { every: intervalMs },
@@ -48,12 +49,9 @@ export async function createProbeWorker(
       }
       return;
     }
-    const applied =
-      data.kind === 'shard'
-        ? await probeShard(ctx, data.shard, data.slot)
-        : await reprobeCamera(ctx, data.cameraId);
-    const again = applied.filter((a) => a.reprobeSoon);
-    if (again.length > 0) {
+    const reprobe = async (applied: Applied[]) => {
+      const again = applied.filter((a) => a.reprobeSoon);
+      if (again.length === 0) return;
       await queue.addBulk(
         again.map((a) => ({
           name: 'reprobe',
@@ -65,7 +63,9 @@ export async function createProbeWorker(
           },
         })),
       );
-    }
+    };
+    if (data.kind === 'shard') await probeShard(ctx, data.shard, data.slot, reprobe);
+    else await reprobe(await reprobeCamera(ctx, data.cameraId));
   };
 
   const worker = new Worker<ProbeJob>(QUEUES.probe, handle, {

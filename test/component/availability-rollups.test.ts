@@ -204,6 +204,20 @@ beforeAll(async () => {
       [id, from, to, state, reason],
     );
   }
+  // Postgres keeps microseconds (now() does), the figures are in milliseconds: some instants between two
+  await db().query(
+    `UPDATE state_intervals SET from_at = from_at + CASE WHEN from_at = $2 THEN interval '999 microseconds' ELSE '0' END,
+                                to_at = to_at + CASE WHEN to_at = $2 THEN interval '999 microseconds' ELSE '0' END
+      WHERE camera_id = $1`,
+    [camera.B1, at(5, 8)],
+  );
+  await db().query(
+    `UPDATE state_intervals SET to_at = to_at + interval '250 microseconds' WHERE camera_id = $1 AND to_at = $2`,
+    [camera.R, at(6, 14)],
+  );
+  await db().query("UPDATE cameras SET retired_at = retired_at + interval '250 microseconds' WHERE id = $1", [
+    camera.R,
+  ]);
   type Exclusion = [string, string | null, NodeName | null, Date, Date, string];
   const exclusions: Exclusion[] = [
     ['maintenance', camera.A2, null, at(2, 8, 30), at(2, 17, 30), 'approved'],
@@ -241,6 +255,11 @@ describe('availability rollups', () => {
 
   it('with nothing rolled up yet, every figure is the exact one', async () => {
     expect(await missingDays(db(), tz, new Date(), 400)).toHaveLength(13); // day -3 (earliest interval) to 9
+    const { rows } = await db().query(
+      `SELECT count(*)::int AS n FROM state_intervals
+        WHERE date_trunc('milliseconds', from_at) <> from_at OR date_trunc('milliseconds', to_at) <> to_at`,
+    );
+    expect(rows[0].n).toBe(3);
     await expectAllEqualExact(new Date());
   });
 
@@ -345,8 +364,12 @@ describe('availability rollups', () => {
     await expectAllEqualExact(now);
     // an instant window ending on a midnight touches only the day before it
     expect(await invalidateDays(db(), camera.A1, at(8, 23), dayStart(9))).toEqual([D(8)]);
-    const redone = await rollupMissingDays(db(), tz, now, 400);
-    expect(redone.map((r) => r.day)).toEqual([D(2), D(3), D(8)]);
+    // two workers ticking at once: the days are rolled up once
+    const [one, two] = await Promise.all([
+      rollupMissingDays(db(), tz, now, 400),
+      rollupMissingDays(db(), tz, now, 400),
+    ]);
+    expect([...one, ...two].map((r) => r.day)).toEqual([D(2), D(3), D(8)]);
     const after = await snapshot();
     const figuresOnly = (s: typeof before) => ({
       cameras: s.cameras.map(({ computed_at: _, ...r }) => r),

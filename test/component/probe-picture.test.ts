@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { createProbeWorker } from '../../src/probing/worker.js';
 import { bullConnection, createQueue, type ProbeJob, QUEUES } from '../../src/queues.js';
 import { buildCountyFixture, PASSWORD } from '../support/county-fixture.js';
 import { login, startTestApi, type TestApi } from '../support/harness.js';
-import { type RtspCounty, startRtspCounty } from '../support/rtsp-county.js';
+import { RTSP_PASSWORD, type RtspCounty, startRtspCounty } from '../support/rtsp-county.js';
 
 // The picture layer in the probe pipeline: ffmpeg through the credential hop, a verdict into the ledger,
 // the last frame kept as the camera's snapshot.
@@ -68,9 +69,31 @@ async function waitForState(
   }
 }
 
+/** Every process command line on the machine, read while the probes run. */
+function commandLines(): string[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        return '';
+      }
+    });
+}
+
 describe('the picture layer', () => {
   it('a black picture makes a camera degraded (online, not effective); its snapshot is served; it recovers', async () => {
     const [cam, other] = county.cameraIds as [string, string];
+    // while ffmpeg decodes, no command line on the machine may carry the camera password
+    const seen = { ffmpeg: 0, leaks: [] as string[] };
+    const sampler = setInterval(() => {
+      for (const line of commandLines()) {
+        if (line.includes('ffmpeg')) seen.ffmpeg++;
+        if (line.includes(RTSP_PASSWORD) || line.includes(encodeURIComponent(RTSP_PASSWORD)))
+          seen.leaks.push(line);
+      }
+    }, 100);
     county.setFaults(cam, { black: true });
     expect(await waitForState(cam, (s) => s?.state === 'degraded')).toEqual({
       state: 'degraded',
@@ -89,5 +112,8 @@ describe('the picture layer', () => {
       [other],
     );
     expect(rows[0].n).toBe(0);
+    clearInterval(sampler);
+    expect(seen.ffmpeg).toBeGreaterThan(0);
+    expect(seen.leaks).toEqual([]);
   }, 100_000);
 });
