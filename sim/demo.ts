@@ -8,8 +8,10 @@ import { startApi } from '../src/http/server.js';
 import { enqueueDueInventory } from '../src/inventory/schedule.js';
 import { createInventoryWorker } from '../src/inventory/worker.js';
 import { createLogger } from '../src/logger.js';
+import { startPictureContext } from '../src/probing/picture-context.js';
+import { createProbeWorker } from '../src/probing/worker.js';
 import { closeOnSignals } from '../src/process-lifecycle.js';
-import { bullConnection, createQueue, type InventoryJob, QUEUES } from '../src/queues.js';
+import { bullConnection, createQueue, type InventoryJob, type ProbeJob, QUEUES } from '../src/queues.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../src/seed/names.js';
 import { startSimCounty } from './county.js';
 import { demoFaults } from './demo-faults.js';
@@ -17,7 +19,7 @@ import { simSpecsFromRegistry } from './registry-specs.js';
 import { startRtspForCounty } from './rtsp-for-county.js';
 
 // `npm run demo`: the Pengyang county simulated on loopback addresses, and the service watching it —
-// API, discovery and inventory workers in this one process (production runs them as separate processes).
+// API, discovery, inventory and probe workers in this one process (production runs them as separate processes).
 await runCli('demo', async () => {
   const loaded = loadConfig();
   // A newcomer should see a switched fault within minutes: the demo reads inventories every 2 minutes unless
@@ -41,11 +43,15 @@ await runCli('demo', async () => {
   const inventoryQueue = createQueue<InventoryJob>(config, QUEUES.inventory, connection, log);
   const discovery = createDiscoveryWorker(ctx, connection);
   const inventory = await createInventoryWorker(ctx, inventoryQueue, connection);
+  const probeQueue = createQueue<ProbeJob>(config, QUEUES.probe, connection, log);
+  const pictures = await startPictureContext(config, connection);
+  const probe = await createProbeWorker({ ...ctx, picture: pictures.picture }, probeQueue, connection);
   // read every camera now rather than at the first scheduled tick
   await enqueueDueInventory(db, inventoryQueue, config.onvif.inventoryIntervalSeconds);
 
   console.log(`\nXueliang is watching ${specs.length} simulated cameras of Pengyang County.`);
   console.log(`  API        ${api.url}   (OpenAPI: ${api.url}/docs)`);
+  console.log(`  live 95%   ${api.url}/api/v1/availability/live?nodeId=<county id>   (probes every 10 s)`);
   console.log(`  simulator  ${sim.controlUrl}/cameras   (switch faults: PATCH /cameras/:id/faults)`);
   console.log(`Log in with POST ${api.url}/api/v1/auth/login as any of these, password '${DEMO_PASSWORD}':`);
   for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(22)} ${u.role}`);
@@ -53,8 +59,8 @@ await runCli('demo', async () => {
 
   closeOnSignals(
     async () => {
-      await Promise.allSettled([discovery.close(), inventory.close()]);
-      await inventoryQueue.close();
+      await Promise.allSettled([discovery.close(), inventory.close(), probe.close()]);
+      await Promise.allSettled([inventoryQueue.close(), probeQueue.close(), pictures.close()]);
       connection.disconnect();
       await api.close();
       await rtsp.close();
