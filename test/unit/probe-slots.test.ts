@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { layersDue, offsetInSlot, shardOf, slotIndex, slotStart, stableHash } from '../../src/probing/slots.js';
+import {
+  layersDue,
+  offsetInSlot,
+  shardOf,
+  slotIndex,
+  slotStart,
+  stableHash,
+} from '../../src/probing/slots.js';
 
 describe('probe slots', () => {
   it('every process computes the same slot for the same instant', () => {
@@ -10,7 +17,10 @@ describe('probe slots', () => {
     expect(slotIndex(new Date('2026-11-29T10:00:10.000Z'), 10_000)).toBe(slotIndex(at, 10_000) + 1);
   });
 
-  const ids = Array.from({ length: 10_000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+  const ids = Array.from(
+    { length: 10_000 },
+    (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  );
 
   it('spreads cameras evenly over shards, the same way every time', () => {
     const counts = new Array(64).fill(0);
