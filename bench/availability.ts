@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createPool, type Db } from '../src/db.js';
@@ -102,6 +103,8 @@ try {
   const district = [...county.districts].sort((a, b) => b.cameras - a.cameras)[0];
   if (!town || !district) throw new Error('bench: no town or police district');
   const window = { from: new Date(now.getTime() - DAYS * 86_400_000), to: now };
+  // the machine may be shared: what else was running shows in the load average
+  const loadBefore = loadavg()[0] ?? 0;
   // the instant is that of the request, as in the route
   const figures = (nodeId: string) => () => nodeFigures(db, nodeId, window, new Date(), TIME_ZONE);
   const countyTimes = await timeRuns(figures(county.county));
@@ -120,6 +123,7 @@ try {
     nodeCameraFigures(db, district.id, window, new Date(), TIME_ZONE),
   );
   log(`gap, police district: ${JSON.stringify(gapDistrictTimes)}`);
+  const loadAfter = loadavg()[0] ?? 0;
   const gapCountyStart = performance.now();
   await nodeCameraFigures(db, county.county, window, new Date(), TIME_ZONE);
   const gapCountyMs = performance.now() - gapCountyStart;
@@ -201,6 +205,8 @@ try {
       gap_county_ms: round(gapCountyMs),
       exact_county_ms: round(exactCountyMs),
       identical: Object.values(checks).every(Boolean),
+      cpus: availableParallelism(),
+      load_avg_1m: [Number(loadBefore.toFixed(2)), Number(loadAfter.toFixed(2))],
     }),
   );
 } finally {

@@ -4,6 +4,7 @@ import { placeInScope } from '../auth/scope.js';
 import { type Db, type Queryable, withTransaction } from '../db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { listPage, type Page, Params } from '../sql.js';
+import { invalidateDays } from './rollup-repo.js';
 
 /**
  * Approved maintenance windows and external-cause outages (power cut, carrier link), on a camera or a node of
@@ -130,6 +131,10 @@ export async function decideExclusion(
       [id, decision, who.userId],
     );
     await audit(tx, who, decision === 'approved' ? 'approve' : 'reject', 'availability_exclusion', id);
+    // days already rolled up under this window are recomputed with the exclusion
+    if (decision === 'approved') {
+      await invalidateDays(tx, current.cameraId ?? null, new Date(current.from), new Date(current.to));
+    }
     return getExclusion(tx, who, id);
   });
 }

@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { type Db, type DbClient, type Queryable, withTransaction } from '../db.js';
+import { localDate } from '../governance/local-date.js';
 import { type Availability, cameraAvailability } from './availability.js';
 import { addDays, localDayBounds } from './calendar.js';
 import { cachedDayBounds, loadHistory, windowCameras } from './node-figures.js';
@@ -154,16 +155,6 @@ export async function rollupDay(db: Db, day: string, timeZone: string, now: Date
   });
 }
 
-/** The local day of an instant. */
-function dayOf(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
-}
-
 /**
  * The days that need a rollup, oldest first, at most maxDays: days invalidated (or rolled up in another time
  * zone), then every day after the last one rolled up — from the day of the earliest interval on a fresh
@@ -176,7 +167,7 @@ export async function missingDays(
   maxDays: number,
 ): Promise<string[]> {
   if (maxDays <= 0) return [];
-  const yesterday = addDays(dayOf(now, timeZone), -1);
+  const yesterday = addDays(localDate(now, timeZone), -1);
   // a day's end must be over: yesterday's is today's local midnight, never after now
   if (cachedDayBounds(yesterday, timeZone).to.getTime() > now.getTime()) return [];
   const { rows } = await db.query<{ stale: string[]; last: string | null }>(
@@ -197,7 +188,7 @@ export async function missingDays(
                              ORDER BY from_at LIMIT 1) f`,
     );
     const at = first[0]?.at;
-    if (at) start = dayOf(at, timeZone);
+    if (at) start = localDate(at, timeZone);
   }
   const days = new Set(stale);
   for (let day = start; day !== null && day <= yesterday && days.size < maxDays; day = addDays(day, 1)) {

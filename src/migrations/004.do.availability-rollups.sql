@@ -14,8 +14,10 @@ CREATE TABLE availability_camera_daily (
   gap_ms bigint NOT NULL,
   unknown_ms bigint NOT NULL,
   computed_at timestamptz NOT NULL DEFAULT now(),
-  -- a camera's days, and what the gap to 95% needs of them, from the index alone
-  PRIMARY KEY (camera_id, day) INCLUDE (scheduled_ms, effective_ms)
+  -- a camera's days from the index alone: its rows are written a day at a time, so in the table a year of
+  -- one camera lies on some 365 pages
+  PRIMARY KEY (camera_id, day)
+    INCLUDE (scheduled_ms, online_ms, effective_ms, maintenance_ms, external_cause_ms, gap_ms, unknown_ms)
 );
 -- a day's rows: the node rebuild and the invalidation of a whole day
 CREATE INDEX availability_camera_daily_day ON availability_camera_daily (day);

@@ -1,6 +1,7 @@
 import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Applied } from '../health/ledger-repo.js';
+import { rollupJob } from '../health/rollup-repo.js';
 import { bullPrefix, type ProbeJob, QUEUES } from '../queues.js';
 import type { WorkerContext } from '../worker-context.js';
 import { maintainPartitions } from './partitions.js';
@@ -8,6 +9,7 @@ import { probeShard, reprobeCamera } from './probe-service.js';
 import { slotIndex } from './slots.js';
 
 const MAINTAIN_EVERY_MS = 3_600_000;
+const ROLLUP_EVERY_MS = 600_000;
 
 /**
  * The probe queue's worker. A single scheduler kept in Redis fires a 'tick' every probe interval; the tick
@@ -31,6 +33,7 @@ export async function createProbeWorker(
   );
   await maintainPartitions(ctx.db, new Date(), ctx.config.probe.retentionDays);
   let maintainedAt = Date.now();
+  let rolledUpAt = 0;
 
   const handle = async (job: Job<ProbeJob>) => {
     const data = job.data;
@@ -46,6 +49,14 @@ export async function createProbeWorker(
       if (Date.now() - maintainedAt > MAINTAIN_EVERY_MS) {
         maintainedAt = Date.now();
         await maintainPartitions(ctx.db, new Date(), ctx.config.probe.retentionDays);
+      }
+      if (Date.now() - rolledUpAt > ROLLUP_EVERY_MS) {
+        rolledUpAt = Date.now();
+        // days that are over, rolled up for the fast availability queries; one process at a time (a lock
+        // inside), and not awaited: a year's catch-up takes minutes, the tick must not
+        void rollupJob(ctx.db, ctx.config.timeZone, new Date()).catch((err: Error) =>
+          ctx.log.warn({ err: { message: err.message } }, 'availability rollup failed'),
+        );
       }
       return;
     }

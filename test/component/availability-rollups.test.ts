@@ -29,6 +29,8 @@ let fx: CountyFixture;
 let bureau: { authorization: string };
 let tz: string;
 let today: string;
+/** The instant the figures are computed at: one for the whole file, so a midnight passing changes nothing. */
+const NOW = new Date();
 const HOUR = 3_600_000;
 const MIN = 60_000;
 const camera = { A1: '', A2: '', B1: '', N: '', R: '' };
@@ -155,7 +157,7 @@ beforeAll(async () => {
   fx = await buildCountyFixture(api.deps.db);
   bureau = await login(api.app, 'bureau', PASSWORD);
   tz = api.config.timeZone;
-  today = localDate(new Date(), tz);
+  today = localDate(NOW, tz);
   camera.A1 = fx.camera.A1;
   camera.A2 = fx.camera.A2;
   camera.B1 = fx.camera.B1;
@@ -254,17 +256,17 @@ describe('availability rollups', () => {
   });
 
   it('with nothing rolled up yet, every figure is the exact one', async () => {
-    expect(await missingDays(db(), tz, new Date(), 400)).toHaveLength(13); // day -3 (earliest interval) to 9
+    expect(await missingDays(db(), tz, NOW, 400)).toHaveLength(13); // day -3 (earliest interval) to 9
     const { rows } = await db().query(
       `SELECT count(*)::int AS n FROM state_intervals
         WHERE date_trunc('milliseconds', from_at) <> from_at OR date_trunc('milliseconds', to_at) <> to_at`,
     );
     expect(rows[0].n).toBe(3);
-    await expectAllEqualExact(new Date());
+    await expectAllEqualExact(NOW);
   });
 
   it('rolls up every day from the earliest interval to yesterday, never today', async () => {
-    const now = new Date();
+    const now = NOW;
     const done = await rollupMissingDays(db(), tz, now, 400);
     expect(done.map((r) => r.day)).toEqual(Array.from({ length: 13 }, (_, i) => D(i - 3)));
     expect(done.find((r) => r.day === D(5))?.cameras).toBe(5);
@@ -287,13 +289,13 @@ describe('availability rollups', () => {
   });
 
   it('answers from the rollups and equals the exact computation to the millisecond', async () => {
-    await expectAllEqualExact(new Date());
+    await expectAllEqualExact(NOW);
     // the rollups are what is read: a tampered day shows through, and a new rollup of it repairs it
     await db().query(
       'UPDATE availability_node_daily SET effective_ms = effective_ms - 1 WHERE node_id = $1 AND day = $2',
       [fx.node.A, D(4)],
     );
-    const now = new Date();
+    const now = NOW;
     const window = { from: dayStart(0), to: dayStart(10) };
     const tampered = await nodeFigures(db(), fx.node.A, window, now, tz);
     const exact = await exactNode(fx.node.A, window, now);
@@ -306,7 +308,7 @@ describe('availability rollups', () => {
   it('a second rollup of a day changes nothing', async () => {
     const before = await snapshot();
     for (const k of [-3, 2, 5, 9]) {
-      expect(await rollupDay(db(), D(k), tz, new Date())).toMatchObject({
+      expect(await rollupDay(db(), D(k), tz, NOW)).toMatchObject({
         cameraRowsChanged: 0,
         nodeRowsChanged: 0,
       });
@@ -321,7 +323,7 @@ describe('availability rollups', () => {
        VALUES ('maintenance', $1, $2, $3, '补批', 'approved')`,
       [camera.B1, at(6, 9), at(6, 11)],
     );
-    const now = new Date();
+    const now = NOW;
     const window = { from: dayStart(0), to: dayStart(10) };
     const exact = await exactNode(fx.node.B, window, now);
     expect((await nodeFigures(db(), fx.node.B, window, now, tz)).total).not.toEqual(exact.total);
@@ -353,7 +355,7 @@ describe('availability rollups', () => {
   });
 
   it('invalidates whole days for every camera, by local days too', async () => {
-    const now = new Date();
+    const now = NOW;
     const before = await snapshot();
     expect(await invalidateDays(db(), null, D(2), D(3))).toEqual([D(2), D(3)]);
     const { rows } = await db().query(
