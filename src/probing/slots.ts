@@ -33,13 +33,11 @@ export function offsetInSlot(cameraId: string, intervalMs: number, spread = 0.8)
 }
 
 export interface LayerCadence {
-  /** the stream layer (frames arrive) runs every Nth slot of a camera */
+  /** the stream layer (frames arrive) runs every Nth slot of a camera (XUELIANG_PROBE_STREAM_EVERY) */
   streamEvery: number;
-  /** the picture layer (decode and diagnose) runs every Nth slot of a camera */
+  /** the picture layer (decode and diagnose) runs every Nth slot of a camera (XUELIANG_PROBE_PICTURE_EVERY) */
   pictureEvery: number;
 }
-
-export const DEFAULT_CADENCE: LayerCadence = { streamEvery: 6, pictureEvery: 60 };
 
 /** Which layers run for a camera in a slot. The heavier layers are staggered by camera, not all at once. */
 export function layersDue(
