@@ -6,12 +6,8 @@ import { createPool, type Db } from '../src/db.js';
 import { type Availability, sumAvailability } from '../src/health/availability.js';
 import { cameraFigures, loadLedger } from '../src/health/availability-repo.js';
 import { splitByLocalDays } from '../src/health/calendar.js';
-import {
-  cameraFiguresFast,
-  type NodeFigures,
-  nodeCameraFigures,
-  nodeFigures,
-} from '../src/health/node-figures.js';
+import { nodeCameraFigures } from '../src/health/node-camera-figures.js';
+import { cameraFiguresFast, type NodeFigures, nodeFigures } from '../src/health/node-figures.js';
 import { rollupMissingDays } from '../src/health/rollup-repo.js';
 import { migrate } from '../src/migrate.js';
 import { buildSyntheticCounty } from './synthetic-ledger.js';

@@ -10,7 +10,8 @@ import { type Db, type DbClient, type Queryable, withTransaction } from '../db.j
 import { localDate } from '../governance/local-date.js';
 import { type Availability, cameraAvailability } from './availability.js';
 import { addDays, localDayBounds } from './calendar.js';
-import { cachedDayBounds, loadHistory, windowCameras } from './node-figures.js';
+import { cachedDayBounds } from './day-pieces.js';
+import { loadHistory, windowCameras } from './window-history.js';
 
 /** Rollups take it exclusively, invalidations shared: an invalidation never lands in the middle of a rollup. */
 const ROLLUP_LOCK = 7_246_104_252;

@@ -3,13 +3,9 @@ import { localDate } from '../../src/governance/local-date.js';
 import { type Availability, gapToTarget, rates, sumAvailability } from '../../src/health/availability.js';
 import { cameraFigures, loadLedger } from '../../src/health/availability-repo.js';
 import { addDays, type Bounds, localDayBounds, splitByLocalDays } from '../../src/health/calendar.js';
-import {
-  cameraFiguresFast,
-  dayPieces,
-  type NodeFigures,
-  nodeCameraFigures,
-  nodeFigures,
-} from '../../src/health/node-figures.js';
+import { dayPieces } from '../../src/health/day-pieces.js';
+import { nodeCameraFigures } from '../../src/health/node-camera-figures.js';
+import { cameraFiguresFast, type NodeFigures, nodeFigures } from '../../src/health/node-figures.js';
 import { invalidateDays, missingDays, rollupDay, rollupMissingDays } from '../../src/health/rollup-repo.js';
 import {
   buildCountyFixture,
