@@ -4,6 +4,7 @@ import { cameraInScope } from '../auth/scope.js';
 import { type Db, type DbClient, type Queryable, withTransaction } from '../db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { definedOnly, requireNode } from '../governance/districts.js';
+import { invalidateDays } from '../health/rollup-repo.js';
 import { likePattern, listPage, type Page, Params } from '../sql.js';
 import type { CameraCredentials, CredentialVault } from './credential-vault.js';
 import { checkEndpointUrl, ONVIF_PROTOCOLS, RTSP_PROTOCOLS } from './endpoint-rules.js';
@@ -270,6 +271,8 @@ export async function createCamera(
         sealed?.cipher ?? null,
       ],
     );
+    // commissioned in the past: the days already rolled up did not count it
+    if (input.commissionedAt) await invalidateDays(tx, id, new Date(input.commissionedAt), new Date());
     await audit(tx, who, 'create', 'camera', id, {
       gbCode: input.gbCode,
       credentials: sealed ? 'set' : 'none',
@@ -297,6 +300,10 @@ export async function updateCamera(
     if (patch.gbCode !== undefined) await assertGbCodeFree(tx, patch.gbCode, id);
     const { credentials, ...fields } = patch;
     const next = { ...current, ...definedOnly(fields) };
+    if (next.siteId !== current.siteId) {
+      // figures follow the tree as it stands: the old and new sites' past days are counted again
+      await invalidateDays(tx, id, current.commissionedAt, new Date());
+    }
     await tx.query(
       `UPDATE cameras SET name = $2, site_id = $3, gb_code = $4, vendor = $5, model = $6, ip = $7, onvif_url = $8,
               rtsp_main_url = $9, rtsp_sub_url = $10, lat = $11, lon = $12, place_class = $13, session_limit = $14

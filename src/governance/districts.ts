@@ -4,6 +4,7 @@ import { placeInScope } from '../auth/scope.js';
 import { type Db, type Queryable, withTransaction } from '../db.js';
 import { expandCidrs } from '../discovery/cidr.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { invalidateDays } from '../health/rollup-repo.js';
 import { likePattern, listPage, type Page, Params } from '../sql.js';
 import { type DistrictKind, parentProblem } from './tree-rules.js';
 
@@ -196,6 +197,10 @@ export async function updateDistrict(
         WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, next.name, next.code, next.parentId, next.lat, next.lon, next.networkCidrs],
     );
+    if (next.parentId !== current.parentId) {
+      // a moved subtree's cameras count under their new ancestors on every day: all rolled-up days are redone
+      await invalidateDays(tx, null, '1970-01-01', new Date());
+    }
     await audit(tx, who, 'update', 'district', id, { fields: Object.keys(definedOnly(patch)) });
     return toDistrict(rows[0] as DistrictRow);
   });

@@ -1,4 +1,5 @@
 import type { DbClient, Queryable } from '../db.js';
+import { invalidateDays } from './rollup-repo.js';
 import { transition } from './transition.js';
 import {
   type CameraHealth,
@@ -53,28 +54,41 @@ export async function readHealth(db: Queryable, cameraId: string): Promise<Camer
   return rows[0] ? toHealth(rows[0]) : null;
 }
 
-async function saveHealth(tx: DbClient, cameraId: string, h: CameraHealth): Promise<void> {
-  await tx.query(
-    `INSERT INTO camera_health (camera_id, state, reason, since, flapping, memory, last_result_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-     ON CONFLICT (camera_id) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since,
-       flapping = EXCLUDED.flapping, memory = EXCLUDED.memory, last_result_at = EXCLUDED.last_result_at,
-       updated_at = now()`,
-    [
-      cameraId,
-      h.state,
-      h.reason,
-      h.since,
-      h.flapping,
-      {
+/** Stores the new health of a batch of cameras in one statement. */
+async function saveHealths(tx: DbClient, healths: ReadonlyMap<string, CameraHealth>): Promise<void> {
+  if (healths.size === 0) return;
+  const ids: string[] = [];
+  const states: string[] = [];
+  const reasons: (string | null)[] = [];
+  const sinces: Date[] = [];
+  const flapping: boolean[] = [];
+  const memories: string[] = [];
+  const lastResults: (Date | null)[] = [];
+  for (const [cameraId, h] of healths) {
+    ids.push(cameraId);
+    states.push(h.state);
+    reasons.push(h.reason);
+    sinces.push(h.since);
+    flapping.push(h.flapping);
+    memories.push(
+      JSON.stringify({
         consecutiveFailures: h.consecutiveFailures,
         consecutiveSuccesses: h.consecutiveSuccesses,
         lastPicture: h.lastPicture,
         lastCompliance: h.lastCompliance,
         stateChanges: h.stateChanges.map((d) => d.toISOString()),
-      },
-      h.lastResultAt,
-    ],
+      }),
+    );
+    lastResults.push(h.lastResultAt);
+  }
+  await tx.query(
+    `INSERT INTO camera_health (camera_id, state, reason, since, flapping, memory, last_result_at, updated_at)
+     SELECT *, now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::jsonb[],
+                                 $7::timestamptz[])
+     ON CONFLICT (camera_id) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since,
+       flapping = EXCLUDED.flapping, memory = EXCLUDED.memory, last_result_at = EXCLUDED.last_result_at,
+       updated_at = now()`,
+    [ids, states, reasons, sinces, flapping, memories, lastResults],
   );
 }
 
@@ -130,6 +144,7 @@ export async function applyResults(
     results.map((r) => r.cameraId),
   );
   const applied: Applied[] = [];
+  const changed = new Map<string, CameraHealth>();
   for (const { cameraId, result } of results) {
     const prev = healths.get(cameraId) ?? initialHealth(result.at);
     const silentSince = prev.lastResultAt;
@@ -139,13 +154,10 @@ export async function applyResults(
       prev.state !== 'unknown';
     if (afterGap && silentSince) {
       // our probes were not running: the camera's state over that time is unknown, and blamed on nobody
-      await moveInterval(
-        tx,
-        cameraId,
-        new Date(silentSince.getTime() + opts.gapAfterMs),
-        'unknown',
-        'monitoring_gap',
-      );
+      const gapFrom = new Date(silentSince.getTime() + opts.gapAfterMs);
+      await moveInterval(tx, cameraId, gapFrom, 'unknown', 'monitoring_gap');
+      // days already rolled up counted the camera's last state through the silence: they are redone
+      await invalidateDays(tx, cameraId, gapFrom, result.at);
     }
     const { next, change, reprobeSoon } = transition(prev, result, opts.params);
     let eventId: number | null = null;
@@ -156,9 +168,10 @@ export async function applyResults(
       // back after the gap in the same state: that state's time starts again now
       await moveInterval(tx, cameraId, result.at, next.state, next.reason);
     }
-    await saveHealth(tx, cameraId, next);
     healths.set(cameraId, next);
+    changed.set(cameraId, next);
     applied.push({ cameraId, health: next, change, eventId, reprobeSoon });
   }
+  await saveHealths(tx, changed);
   return applied;
 }

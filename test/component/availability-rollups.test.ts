@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../../src/db.js';
 import { localDate } from '../../src/governance/local-date.js';
 import { type Availability, gapToTarget, rates, sumAvailability } from '../../src/health/availability.js';
 import { cameraFigures, loadLedger } from '../../src/health/availability-repo.js';
 import { addDays, type Bounds, localDayBounds, splitByLocalDays } from '../../src/health/calendar.js';
 import { dayPieces } from '../../src/health/day-pieces.js';
+import { applyResults } from '../../src/health/ledger-repo.js';
 import { nodeCameraFigures } from '../../src/health/node-camera-figures.js';
 import { cameraFiguresFast, type NodeFigures, nodeFigures } from '../../src/health/node-figures.js';
 import { invalidateDays, missingDays, rollupDay, rollupMissingDays } from '../../src/health/rollup-repo.js';
+import { DEFAULT_HEALTH_PARAMS } from '../../src/health/types.js';
 import {
   buildCountyFixture,
   type CountyFixture,
@@ -421,5 +424,60 @@ describe('availability rollups', () => {
       headers: bureau,
     });
     expect(res.json().fixes.length).toBeGreaterThan(0);
+  });
+
+  it('a monitoring gap dated back into rolled-up days has those days redone', async () => {
+    const admin = await login(api.app, 'admin', PASSWORD);
+    // registered today, in service since day 2: the days rolled up without it are redone
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/cameras',
+      headers: admin,
+      payload: {
+        siteId: fx.node.A1s,
+        name: 'Gap camera',
+        gbCode: '64042500001329999992',
+        commissionedAt: at(2),
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const id: string = created.json().id;
+    expect(await missingDays(db(), tz, NOW, 400)).toEqual([D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9)]);
+    const ok = (when: Date) => ({
+      cameraId: id as string,
+      result: { at: when, handshake: 'ok' as const, picture: null, compliance: [], inMaintenance: false },
+    });
+    const opts = { params: DEFAULT_HEALTH_PARAMS, gapAfterMs: 40_000 };
+    // online on day 3 at noon, then nothing: the probes of this camera stopped
+    await withTransaction(db(), (tx) => applyResults(tx, [ok(at(3, 12)), ok(at(3, 12, 0, 10))], opts));
+    await rollupMissingDays(db(), tz, NOW, 400);
+    expect(await missingDays(db(), tz, NOW, 400)).toEqual([]);
+    const beforeGap = await nodeFigures(db(), fx.node.A1s, { from: dayStart(4), to: dayStart(5) }, NOW, tz);
+
+    // the camera is heard of again today: from day 3 on its state was unknown, not online
+    await withTransaction(db(), (tx) => applyResults(tx, [ok(at(10, 0, 0, 1))], opts));
+    expect(await missingDays(db(), tz, NOW, 400)).toEqual([D(3), D(4), D(5), D(6), D(7), D(8), D(9)]);
+    const day4 = { from: dayStart(4), to: dayStart(5) };
+    const fresh = await nodeFigures(db(), fx.node.A1s, day4, NOW, tz);
+    // a silence of our own making: the camera's day is unknown, out of its scheduled time
+    expect(fresh.total.unknownMs).toBe(beforeGap.total.unknownMs + 24 * HOUR);
+    expect(fresh.total.scheduledMs).toBe(beforeGap.total.scheduledMs - 24 * HOUR);
+    await expectAllEqualExact(NOW);
+    await rollupMissingDays(db(), tz, NOW, 400);
+    expect(await nodeFigures(db(), fx.node.A1s, day4, NOW, tz)).toEqual(fresh);
+    await expectAllEqualExact(NOW);
+
+    // moved to another town: its past now counts there, on rolled-up days too
+    const moved = await api.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/cameras/${id}`,
+      headers: admin,
+      payload: { siteId: fx.node.B1s },
+    });
+    expect(moved.statusCode).toBe(200);
+    expect(await missingDays(db(), tz, NOW, 400)).toEqual([D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9)]);
+    await expectAllEqualExact(NOW);
+    await rollupMissingDays(db(), tz, NOW, 400);
+    await expectAllEqualExact(NOW);
   });
 });
