@@ -12,6 +12,8 @@ import { treeCpuSeconds, treeRssKb } from './lib/proc.js';
 const CAMERAS = Number(process.env.BENCH_CAMERAS ?? 10_000);
 const INTERVAL_MS = 2000; // 5,000 probes/s asked of the worker: more than it can do, so it runs flat out
 const WARM_UP_S = 12;
+const BASELINE_CAMERAS = 100;
+const BASELINE_S = 10;
 const MEASURE_S = 20;
 const HOST = '127.59.0.1';
 const PASSWORD = 'bench-pass-1';
@@ -44,24 +46,33 @@ try {
   });
 
   const sealed = ids.map((id) => vault.seal(id, { username: 'admin', password: PASSWORD }));
-  for (let i = 0; i < CAMERAS; i += 2000) {
-    const slice = ids.slice(i, i + 2000);
-    await db.query(
-      `INSERT INTO cameras (id, site_id, name, gb_code, rtsp_main_url, credential_key_id, credential_cipher, commissioned_at)
-       SELECT id, $2, 'B' || n, '6404250000132' || lpad(n::text, 7, '0'), url, k, c, now() - interval '1 day'
-         FROM unnest($1::uuid[], $3::text[], $4::text[], $5::bytea[], $6::int[]) AS t(id, url, k, c, n)`,
-      [
-        slice,
-        site,
-        slice.map((id) => `rtsp://${HOST}:${port}/cam/${id}/main`),
-        slice.map((_, j) => sealed[i + j]?.keyId),
-        slice.map((_, j) => sealed[i + j]?.cipher),
-        slice.map((_, j) => i + j + 1),
-      ],
-    );
-  }
+  const register = async (from: number, to: number) => {
+    for (let i = from; i < to; i += 2000) {
+      const slice = ids.slice(i, Math.min(to, i + 2000));
+      await db.query(
+        `INSERT INTO cameras (id, site_id, name, gb_code, rtsp_main_url, credential_key_id, credential_cipher, commissioned_at)
+         SELECT id, $2, 'B' || n, '6404250000132' || lpad(n::text, 7, '0'), url, k, c, now() - interval '1 day'
+           FROM unnest($1::uuid[], $3::text[], $4::text[], $5::bytea[], $6::int[]) AS t(id, url, k, c, n)`,
+        [
+          slice,
+          site,
+          slice.map((id) => `rtsp://${HOST}:${port}/cam/${id}/main`),
+          slice.map((_, j) => sealed[i + j]?.keyId),
+          slice.map((_, j) => sealed[i + j]?.cipher),
+          slice.map((_, j) => i + j + 1),
+        ],
+      );
+    }
+  };
+  // a few cameras first, so the worker's own footprint (runtime, modules, connections) is known, then the rest:
+  // KB per camera is what the cameras add to it
+  await register(0, BASELINE_CAMERAS);
 
-  const worker = spawn('taskset', ['-c', '1', 'npx', 'tsx', 'workers/probe.ts'], {
+  // BENCH_CPU_PROFILE=<dir>: the worker writes a V8 CPU profile there when it stops
+  const profile = process.env.BENCH_CPU_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
+    : [];
+  const worker = spawn('taskset', ['-c', '1', 'node', ...profile, '--import', 'tsx', 'workers/probe.ts'], {
     env: {
       ...process.env,
       NODE_ENV: 'test',
@@ -81,6 +92,9 @@ try {
   children.push(worker);
   const pid = worker.pid as number;
 
+  await sleep(BASELINE_S * 1000);
+  const baselineRssKb = treeRssKb(pid);
+  await register(BASELINE_CAMERAS, CAMERAS);
   await sleep(WARM_UP_S * 1000);
   const count = async () =>
     (await db.query('SELECT count(*)::int AS n FROM probe_results')).rows[0].n as number;
@@ -102,7 +116,9 @@ try {
       worker_cpu_cores: Number(((cpu1 - cpu0) / seconds).toFixed(2)),
       cpu_us_per_probe: Math.round(((cpu1 - cpu0) * 1e6) / Math.max(1, probes)),
       worker_rss_mb: Math.round(rssKb / 1024),
-      kb_per_camera: Number((rssKb / CAMERAS).toFixed(1)),
+      worker_rss_mb_at_100_cameras: Math.round(baselineRssKb / 1024),
+      kb_per_camera: Number(((rssKb - baselineRssKb) / (CAMERAS - BASELINE_CAMERAS)).toFixed(1)),
+      rss_kb_per_camera_all_in: Number((rssKb / CAMERAS).toFixed(1)),
       cameras_online: rows[0].online,
       note: 'worker pinned to one core with taskset; Postgres and Redis not counted in the worker CPU',
     }),

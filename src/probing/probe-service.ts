@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CameraCredentials } from '../cameras/credential-vault.js';
 import { type DbClient, withTransaction } from '../db.js';
 import { type Applied, applyResults } from '../health/ledger-repo.js';
 import {
@@ -11,16 +12,17 @@ import {
 } from '../health/types.js';
 import { inventoryFlags } from '../inventory/findings.js';
 import { checkPicture } from '../media/picture-check.js';
+import { AuthMemory } from '../rtsp/auth-memory.js';
 import { probeHandshake, probeStream } from '../rtsp/probe.js';
 import type { WorkerContext } from '../worker-context.js';
 import { isNight } from './daylight.js';
-import { layersDue, offsetInSlot, slotStart } from './slots.js';
+import { underLease } from './probe-leases.js';
+import { layersDue, offsetInSlot, shardOfSql, slotStart } from './slots.js';
 
 const FLUSH_EVERY_MS = 1000;
-
-/** Probes running in this process, by camera: a camera's next probe waits for its last one to finish. */
-const inFlight = new Map<string, Promise<unknown>>();
 const FLUSH_BATCH = 200;
+/** The challenges of this process's cameras, so a probe is not refused once before it is let in. */
+const authMemory = new AuthMemory();
 
 export interface ProbeTarget {
   id: string;
@@ -53,8 +55,7 @@ interface CameraRow {
 }
 
 /**
- * The active cameras to probe: those of one shard (the split is Postgres' hashtext of the id, so every worker
- * sees the same shards without storing them), or one camera by id. Credentials are opened here, in memory.
+ * The active cameras to probe: those of one shard (see shardOfSql), or one camera by id. Credentials are opened here, in memory.
  */
 async function loadTargets(
   ctx: WorkerContext,
@@ -63,7 +64,7 @@ async function loadTargets(
   const filter =
     'cameraId' in which
       ? { sql: 'c.id = $1', values: [which.cameraId] }
-      : { sql: 'mod(abs(hashtext(c.id::text)), $2) = $1', values: [which.shard, which.shards] };
+      : { sql: `${shardOfSql('c.id', '$2')} = $1`, values: [which.shard, which.shards] };
   const { rows } = await ctx.db.query<CameraRow>(
     `SELECT c.id, c.name, c.rtsp_main_url, c.rtsp_sub_url, c.credential_key_id, c.credential_cipher,
             COALESCE(c.lat, county.lat) AS lat, COALESCE(c.lon, county.lon) AS lon,
@@ -81,7 +82,7 @@ async function loadTargets(
   return rows.map((r) => {
     const creds =
       r.credential_key_id && r.credential_cipher
-        ? ctx.vault.open(r.id, { keyId: r.credential_key_id, cipher: r.credential_cipher })
+        ? openCredentials(ctx, r.id, r.credential_key_id, r.credential_cipher)
         : null;
     let compliance: ComplianceFault[] | undefined;
     if (r.inventory_ok) {
@@ -115,6 +116,20 @@ async function loadTargets(
       lon: r.lon,
     };
   });
+}
+
+/**
+ * Credentials opened once per sealed value, not on every slot: a camera's are needed every few seconds, and
+ * a changed password is a new sealed value. Bounded by the cameras this process probes.
+ */
+const openedCredentials = new Map<string, { keyId: string; cipher: Buffer; creds: CameraCredentials }>();
+
+function openCredentials(ctx: WorkerContext, cameraId: string, keyId: string, cipher: Buffer) {
+  const known = openedCredentials.get(cameraId);
+  if (known && known.keyId === keyId && known.cipher.equals(cipher)) return known.creds;
+  const creds = ctx.vault.open(cameraId, { keyId, cipher });
+  openedCredentials.set(cameraId, { keyId, cipher, creds });
+  return creds;
 }
 
 export interface ProbeOutcome {
@@ -155,7 +170,7 @@ async function probeTransport(
   withStream: boolean,
 ): Promise<ProbeOutcome> {
   const timeoutMs = ctx.config.probe.timeoutMs;
-  const creds = { username: target.username, password: target.password };
+  const creds = { username: target.username, password: target.password, authMemory };
   const probedAt = new Date();
   const m = ctx.probeMetrics;
   if (withStream) {
@@ -204,6 +219,12 @@ async function probeTransport(
 }
 
 const PICTURE_SECONDS = 4;
+
+/** A camera's lease outlives the longest probe (all layers, their deadlines); a slot probe waits a little. */
+function cameraTerms(ctx: WorkerContext) {
+  const { timeoutMs, streamWindowMs } = ctx.config.probe;
+  return { ttlMs: timeoutMs * 4 + streamWindowMs + PICTURE_SECONDS * 1000 + 5000, waitMs: timeoutMs * 2 };
+}
 
 /** Decodes a few seconds of the stream and judges the picture; keeps the last frame as the camera's snapshot. */
 async function probePicture(ctx: WorkerContext, target: ProbeTarget): Promise<ProbeOutcome['picture']> {
@@ -344,6 +365,23 @@ export async function probeShard(
   /** called with each stored batch, so a failure's re-probe is asked for at once, not at the end of the slot */
   onApplied: (batch: Applied[]) => Promise<void> = async () => undefined,
 ): Promise<Applied[]> {
+  // A shard's slot jobs one after another, across processes: a late job, or one delivered again after its
+  // worker died, never probes the shard's cameras alongside the next. The lease of a killed worker frees
+  // itself as its BullMQ lock does; a job that cannot have it by then fails, and BullMQ tries it again.
+  const { lockMs } = ctx.config.probe;
+  const terms = { ttlMs: lockMs, waitMs: lockMs + 1000, renewEveryMs: Math.floor(lockMs / 3) };
+  const key = ctx.leases?.shardKey(shard) ?? '';
+  const applied = await underLease(ctx.leases, key, terms, () => probeShardSlot(ctx, shard, slot, onApplied));
+  if (applied === null) throw new Error(`probe shard ${shard}: still busy with an earlier slot`);
+  return applied;
+}
+
+async function probeShardSlot(
+  ctx: WorkerContext,
+  shard: number,
+  slot: number,
+  onApplied: (batch: Applied[]) => Promise<void>,
+): Promise<Applied[]> {
   const { intervalMs, shards, concurrency } = ctx.config.probe;
   const slotAt = slotStart(slot, intervalMs);
   ctx.probeMetrics?.lag.set(Math.max(0, Date.now() - slotAt.getTime()) / 1000);
@@ -388,15 +426,15 @@ export async function probeShard(
         streamEvery: ctx.config.probe.streamEvery,
         pictureEvery: ctx.config.probe.pictureEvery,
       });
-      let outcome: ProbeOutcome;
-      try {
-        outcome = await probeCamera(ctx, target, {
-          stream: due.stream || target.suspect,
-          picture: due.picture,
-        });
-      } finally {
-        inFlight.delete(target.id);
-      }
+      const probe = () =>
+        probeCamera(ctx, target, { stream: due.stream || target.suspect, picture: due.picture });
+      // Only a failing camera can have a re-probe running (re-probes follow failures): its slot probe waits for
+      // it, or leaves this slot unrecorded, rather than open a second session. A healthy camera needs no
+      // lease of its own; the shard's keeps its slot probes apart.
+      const outcome = target.suspect
+        ? await underLease(ctx.leases, ctx.leases?.cameraKey(target.id) ?? '', cameraTerms(ctx), probe)
+        : await probe();
+      if (!outcome) continue;
       pending.push({ outcome, slotAt, kind: 'slot', compliance: target.compliance });
       if (pending.length >= FLUSH_BATCH) void flush();
     }
@@ -415,7 +453,14 @@ export async function probeShard(
 export async function reprobeCamera(ctx: WorkerContext, cameraId: string): Promise<Applied[]> {
   const [target] = await loadTargets(ctx, { cameraId });
   if (!target) return [];
-  const outcome = await probeCamera(ctx, target, { stream: target.suspect, picture: false });
+  // a probe of the camera already running is as good a second look as this one
+  const outcome = await underLease(
+    ctx.leases,
+    ctx.leases?.cameraKey(target.id) ?? '',
+    { ...cameraTerms(ctx), waitMs: 0 },
+    () => probeCamera(ctx, target, { stream: target.suspect, picture: false }),
+  );
+  if (!outcome) return [];
   return recordOutcomes(ctx, [
     { outcome, slotAt: outcome.probedAt, kind: 'reprobe', compliance: target.compliance },
   ]);

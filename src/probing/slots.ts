@@ -1,7 +1,7 @@
 /**
  * Probe slots, shards and jitter. Pure. A slot is one probe interval of wall-clock time; its index is the same
  * for every worker, so "one result per camera per slot" can be enforced by key. Cameras are spread over shards
- * (one job per shard per slot) and, inside a slot, over time by a stable offset, so thousands of cameras never
+ * (one job per shard per slot, the split made in SQL) and, inside a slot, over time by a stable offset, so thousands of cameras never
  * hit the network in the same second.
  */
 
@@ -23,8 +23,13 @@ export function stableHash(id: string): number {
   return h;
 }
 
-export function shardOf(cameraId: string, shards: number): number {
-  return stableHash(cameraId) % shards;
+/**
+ * The shard of a camera, as SQL over its id column: Postgres' hashtext, so every worker selects its shard's
+ * cameras in the query itself, with nothing stored. Shifted into 0..2^32-1 rather than abs(): abs() of the
+ * smallest integer is out of range and would fail that camera's shard for ever.
+ */
+export function shardOfSql(idColumn: string, shardsParam: string): string {
+  return `mod(hashtext(${idColumn}::text)::bigint + 2147483648, ${shardsParam})`;
 }
 
 /** Where in its slot a camera is probed: a stable offset within the first `spread` of the slot. */

@@ -2,9 +2,10 @@ import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Applied } from '../health/ledger-repo.js';
 import { rollupJob } from '../health/rollup-repo.js';
-import { bullPrefix, type ProbeJob, QUEUES } from '../queues.js';
+import { bullPrefix, leaseConnection, type ProbeJob, QUEUES } from '../queues.js';
 import type { WorkerContext } from '../worker-context.js';
 import { maintainPartitions } from './partitions.js';
+import { ProbeLeases } from './probe-leases.js';
 import { probeShard, reprobeCamera } from './probe-service.js';
 import { slotIndex } from './slots.js';
 
@@ -34,6 +35,10 @@ export async function createProbeWorker(
   await maintainPartitions(ctx.db, new Date(), ctx.config.probe.retentionDays);
   let maintainedAt = Date.now();
   let rolledUpAt = 0;
+
+  // one probe of a camera at a time, whichever process runs it: leases on a connection of their own
+  const leaseRedis = leaseConnection(ctx.config, 'probe-leases', ctx.log);
+  const probing: WorkerContext = { ...ctx, leases: new ProbeLeases(leaseRedis, ctx.config.redisPrefix) };
 
   const handle = async (job: Job<ProbeJob>) => {
     const data = job.data;
@@ -75,8 +80,8 @@ export async function createProbeWorker(
         })),
       );
     };
-    if (data.kind === 'shard') await probeShard(ctx, data.shard, data.slot, reprobe);
-    else await reprobe(await reprobeCamera(ctx, data.cameraId));
+    if (data.kind === 'shard') await probeShard(probing, data.shard, data.slot, reprobe);
+    else await reprobe(await reprobeCamera(probing, data.cameraId));
   };
 
   const worker = new Worker<ProbeJob>(QUEUES.probe, handle, {
@@ -87,6 +92,7 @@ export async function createProbeWorker(
     lockDuration: ctx.config.probe.lockMs,
     stalledInterval: ctx.config.probe.lockMs,
   });
+  worker.on('closed', () => leaseRedis.disconnect());
   worker.on('failed', (job, err) =>
     ctx.log.warn({ jobId: job?.id, err: { message: err.message } }, 'probe job failed'),
   );

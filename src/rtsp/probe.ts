@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type DigestChallenge, digestAuthorization, parseDigestChallenge } from '../onvif/http-digest.js';
 import { redactSecrets } from '../redact.js';
+import { AuthMemory, type RememberedAuth } from './auth-memory.js';
 import { isResponse, RtspConnection, type RtspFailure, type RtspResponse } from './connection.js';
 import { RtpFrameCounter, type StreamFigures } from './rtp-h26x.js';
 import { parseSdp, resolveControl, type SdpVideo, stripUserinfo, type VideoCodec } from './sdp.js';
@@ -22,6 +23,8 @@ export interface HandshakeOptions {
   username?: string;
   password?: string;
   timeoutMs: number;
+  /** the challenges cameras sent before: answered at once, without waiting to be refused first */
+  authMemory?: AuthMemory;
 }
 
 export interface StreamOptions extends HandshakeOptions {
@@ -59,6 +62,7 @@ interface Target {
   username: string | null;
   password: string | null;
   secrets: string[];
+  authMemory: AuthMemory | null;
 }
 
 type Verdict = [HandshakeOutcome, string];
@@ -193,17 +197,28 @@ async function handshake(
   return { result, dialog, base };
 }
 
-/** Requests with authentication: a 401 is answered once (Digest preferred), and the answer reused. */
+/**
+ * Requests with authentication: a 401 is answered once (Digest preferred), and the answer reused. With an
+ * AuthMemory the camera's last challenge is answered from the first request after OPTIONS; a refusal of that
+ * remembered answer only means the nonce is no longer good, so the fresh challenge is taken and answered.
+ */
 class Dialog {
   status: number | null = null;
   private digest: DigestChallenge | null = null;
   private nc = 0;
   private basic: string | null = null;
+  /** the current answer came from the memory, not from a challenge of this connection */
+  private remembered = false;
+  private readonly memoryKey: string;
 
   constructor(
     readonly conn: RtspConnection,
     private readonly target: Target,
-  ) {}
+  ) {
+    this.memoryKey = AuthMemory.key(target.username, target.host, target.port);
+    const known = target.authMemory?.get(this.memoryKey);
+    if (known && (target.username !== null || target.password !== null)) this.adopt(known, true);
+  }
 
   async send(method: string, uri: string, headers = ''): Promise<RtspResponse | RtspFailure> {
     const { username, password } = this.target;
@@ -213,23 +228,43 @@ class Dialog {
       this.status = res.status;
       if (res.status !== 401 || attempt > 0 || (username === null && password === null)) return res;
       const digest = parseDigestChallenge(res.authenticate);
-      const hadAnswer = this.digest !== null || this.basic !== null;
+      const hadAnswer = !this.remembered && (this.digest !== null || this.basic !== null);
       if (digest !== null && (!hadAnswer || digest.stale)) {
-        this.digest = digest;
-        this.nc = 0;
-        this.basic = null;
+        this.learn({ kind: 'digest', challenge: digest, nc: 0 });
       } else if (!hadAnswer && res.authenticate.some(offersBasic)) {
-        this.basic = `Basic ${Buffer.from(`${username ?? ''}:${password ?? ''}`, 'utf8').toString('base64')}`;
+        this.learn({ kind: 'basic' });
       } else return res;
     }
   }
 
+  private learn(auth: RememberedAuth): void {
+    this.adopt(auth, false);
+    this.target.authMemory?.set(this.memoryKey, auth);
+  }
+
+  private adopt(auth: RememberedAuth, remembered: boolean): void {
+    this.remembered = remembered;
+    if (auth.kind === 'digest') {
+      this.digest = auth.challenge;
+      this.nc = auth.nc;
+      this.basic = null;
+    } else {
+      const { username, password } = this.target;
+      this.basic = `Basic ${Buffer.from(`${username ?? ''}:${password ?? ''}`, 'utf8').toString('base64')}`;
+      this.digest = null;
+    }
+  }
+
   private authorization(method: string, uri: string): string {
+    // OPTIONS is rarely protected: a remembered answer is kept for the requests that need it
+    if (this.remembered && method === 'OPTIONS') return '';
     if (this.basic !== null) return `Authorization: ${this.basic}\r\n`;
     if (this.digest === null) return '';
     const { username, password } = this.target;
     const cnonce = this.digest.qop.length > 0 ? nextCnonce() : ''; // unused without qop
     const creds = { username: username ?? '', password: password ?? '', method, uri, nc: ++this.nc, cnonce };
+    const known = this.target.authMemory?.get(this.memoryKey);
+    if (known?.kind === 'digest' && known.challenge === this.digest) known.nc = this.nc;
     return `Authorization: ${digestAuthorization(this.digest, creds)}\r\n`;
   }
 }
@@ -305,7 +340,8 @@ function parseTarget(options: HandshakeOptions): Target | null {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? 554 : Number(url.port);
   const secrets = [password, username, rawPassword, rawUser].filter((s): s is string => !!s);
-  return { host, port, uri: `rtsp://${url.host}${url.pathname}${url.search}`, username, password, secrets };
+  const uri = `rtsp://${url.host}${url.pathname}${url.search}`;
+  return { host, port, uri, username, password, secrets, authMemory: options.authMemory ?? null };
 }
 
 /** Decodes %XX escapes; a '%' without two hex digits after it stays literal, as URL parsing leaves it. */

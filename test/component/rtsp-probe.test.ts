@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_FAULTS, type RtspCameraView, type RtspFaults } from '../../sim/rtsp/fault-view.js';
 import { type GstRtspServer, startGstRtspServer } from '../../sim/rtsp/gst-server.js';
 import { CLIP_FPS, defaultClipCacheDir, ensureClips, type H264Clip } from '../../sim/rtsp/h264-clip.js';
 import { type LightRtspServer, startLightRtspServer } from '../../sim/rtsp/light-server.js';
+import { AuthMemory } from '../../src/rtsp/auth-memory.js';
 import { probeHandshake, probeStream, tcpConnect } from '../../src/rtsp/probe.js';
 
 const HOST = '127.0.0.1';
@@ -253,6 +255,70 @@ describe('probeHandshake against misbehaving peers', () => {
       expect(withoutAuth).not.toContain(USER);
       expect(withoutAuth).not.toContain(basic);
       expect(withoutAuth).not.toContain(encodeURIComponent(CANARY));
+    }
+  });
+});
+
+describe('remembered challenges', () => {
+  const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+  /** A Digest camera (qop=auth) whose current nonce can be changed; it logs each request line and verdict. */
+  async function digestCamera() {
+    const state = { nonce: 'n1', log: [] as string[] };
+    const server = await scripted((socket) => {
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+          const request = buffered.slice(0, end);
+          buffered = buffered.slice(end + 4);
+          const [method = '', uri = ''] = request.split(' ');
+          const cseq = /CSeq: (\d+)/.exec(request)?.[1];
+          const field = (k: string) => new RegExp(`${k}="?([^",]*)"?`).exec(request)?.[1] ?? '';
+          let status = '200 OK';
+          if (method !== 'OPTIONS') {
+            const ha1 = md5(`${USER}:cam:${CANARY}`);
+            const expected = md5(
+              `${ha1}:${state.nonce}:${field('nc')}:${field('cnonce')}:auth:${md5(`${method}:${uri}`)}`,
+            );
+            const authorized = /^Authorization: Digest /m.test(request) && field('response') === expected;
+            status = authorized ? '200 OK' : '401 Unauthorized';
+          }
+          state.log.push(`${method} ${status.slice(0, 3)}${/^Authorization/m.test(request) ? ' auth' : ''}`);
+          const challenge = status.startsWith('401')
+            ? `WWW-Authenticate: Digest realm="cam", nonce="${state.nonce}", qop="auth"\r\n`
+            : '';
+          const sdp = 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n';
+          const body = method === 'DESCRIBE' && status.startsWith('200') ? sdp : '';
+          const type = body ? `Content-Type: application/sdp\r\nContent-Length: ${body.length}\r\n` : '';
+          socket.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${challenge}${type}\r\n${body}`);
+        }
+      });
+    });
+    return { server, state, url: `rtsp://${HOST}:${server.port}/live` };
+  }
+
+  it('the next probe answers the remembered challenge at once; a new nonce or a wrong password is handled', async () => {
+    const cam = await digestCamera();
+    const authMemory = new AuthMemory();
+    const probe = (password = CANARY) =>
+      probeHandshake({ url: cam.url, username: USER, password, timeoutMs: 3000, authMemory });
+    try {
+      expect((await probe()).outcome).toBe('ok');
+      expect(cam.state.log.splice(0)).toEqual(['OPTIONS 200', 'DESCRIBE 401', 'DESCRIBE 200 auth']);
+      expect(authMemory.size).toBe(1);
+
+      expect((await probe()).outcome).toBe('ok');
+      expect(cam.state.log.splice(0)).toEqual(['OPTIONS 200', 'DESCRIBE 200 auth']);
+
+      // the camera changed its nonce: refused once, answered again, still ok (not an auth failure)
+      cam.state.nonce = 'n2';
+      expect((await probe()).outcome).toBe('ok');
+      expect(cam.state.log.splice(0)).toEqual(['OPTIONS 200', 'DESCRIBE 401 auth', 'DESCRIBE 200 auth']);
+
+      expect((await probe('wrong')).outcome).toBe('auth');
+      expect(cam.state.log.splice(0)).toEqual(['OPTIONS 200', 'DESCRIBE 401 auth', 'DESCRIBE 401 auth']);
+    } finally {
+      await cam.server.close();
     }
   });
 });

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  layersDue,
-  offsetInSlot,
-  shardOf,
-  slotIndex,
-  slotStart,
-  stableHash,
-} from '../../src/probing/slots.js';
+import { layersDue, offsetInSlot, slotIndex, slotStart, stableHash } from '../../src/probing/slots.js';
 
 describe('probe slots', () => {
   it('every process computes the same slot for the same instant', () => {
@@ -22,13 +15,9 @@ describe('probe slots', () => {
     (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
   );
 
-  it('spreads cameras evenly over shards, the same way every time', () => {
-    const counts = new Array(64).fill(0);
-    for (const id of ids) counts[shardOf(id, 64)]++;
-    expect(Math.min(...counts)).toBeGreaterThan(100);
-    expect(Math.max(...counts)).toBeLessThan(220);
-    expect(shardOf(ids[5] as string, 64)).toBe(shardOf(ids[5] as string, 64));
+  it('hashes ids the same way in every process', () => {
     expect(stableHash('abc')).toBe(0x1a47e90b);
+    expect(stableHash(ids[5] as string)).toBe(stableHash(String(ids[5])));
   });
 
   it('jitters start times across the slot so no second carries more than a few percent of the cameras', () => {
