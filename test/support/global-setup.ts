@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -39,7 +40,14 @@ export default async function setup(project: TestProject) {
   project.provide('adminDatabaseUrl', ADMIN_URL);
   project.provide('redisUrl', REDIS_URL);
 
+  const startedAt = await clockTicksSinceBoot();
   return async () => {
+    const leftover = await ffmpegStartedSince(startedAt);
+    for (const { pid } of leftover) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
     const { rows } = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname LIKE $1`,
       [`${runId}%`],
@@ -54,7 +62,39 @@ export default async function setup(project: TestProject) {
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
     await redis.quit();
+    if (leftover.length > 0) {
+      // a throw here is only logged by vitest: the exit code is what CI sees
+      process.exitCode = 1;
+      throw new Error(
+        `ffmpeg left running by the suite: ${leftover.map((p) => `${p.pid} ${p.cmdline}`).join('; ')}`,
+      );
+    }
   };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+async function clockTicksSinceBoot(): Promise<number> {
+  const uptime = Number.parseFloat((await readFile('/proc/uptime', 'utf8')).split(' ')[0] ?? '0');
+  return Math.floor(uptime * CLOCK_TICKS_PER_SECOND);
+}
+
+/** ffmpeg processes that started after `ticks` (clock ticks since boot): this run's, still alive. */
+async function ffmpegStartedSince(ticks: number): Promise<{ pid: number; cmdline: string }[]> {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // comm may hold spaces and parentheses: the fields after it start past the last ')'
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const state = after[0];
+    const startTicks = Number(after[19]);
+    if (comm !== 'ffmpeg' || state === 'Z' || !(startTicks >= ticks)) continue;
+    const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+    found.push({ pid: Number(entry), cmdline: cmdline.slice(0, 200) });
+  }
+  return found;
 }
 
 /** A run killed before its teardown leaves databases behind; runs older than three hours are dropped. */
