@@ -5,7 +5,7 @@ export function createProbeMetrics(registry: Registry) {
   return {
     probes: new Counter({
       name: 'xueliang_probes_total',
-      help: 'Probes by layer (handshake, stream) and outcome',
+      help: 'Probes by layer (handshake, stream, picture, onvif_port) and outcome',
       labelNames: ['layer', 'outcome'] as const,
       registers: [registry],
     }),

@@ -13,7 +13,7 @@ import {
 import { inventoryFlags } from '../inventory/findings.js';
 import { checkPicture } from '../media/picture-check.js';
 import { AuthMemory } from '../rtsp/auth-memory.js';
-import { probeHandshake, probeStream } from '../rtsp/probe.js';
+import { probeHandshake, probeStream, tcpConnect } from '../rtsp/probe.js';
 import type { WorkerContext } from '../worker-context.js';
 import { isNight } from './daylight.js';
 import { underLease } from './probe-leases.js';
@@ -35,6 +35,8 @@ export interface ProbeTarget {
   suspect: boolean;
   /** the stream the picture layer decodes: the sub stream when there is one (cheaper) */
   pictureUrl: string;
+  /** where the network layer checks the ONVIF port, when the camera has an ONVIF address */
+  onvif: { host: string; port: number } | null;
   lat: number | null;
   lon: number | null;
 }
@@ -50,6 +52,7 @@ interface CameraRow {
   inventory_ok: boolean | null;
   suspect: boolean;
   rtsp_sub_url: string | null;
+  onvif_url: string | null;
   lat: number | null;
   lon: number | null;
 }
@@ -66,7 +69,7 @@ async function loadTargets(
       ? { sql: 'c.id = $1', values: [which.cameraId] }
       : { sql: `${shardOfSql('c.id', '$2')} = $1`, values: [which.shard, which.shards] };
   const { rows } = await ctx.db.query<CameraRow>(
-    `SELECT c.id, c.name, c.rtsp_main_url, c.rtsp_sub_url, c.credential_key_id, c.credential_cipher,
+    `SELECT c.id, c.name, c.rtsp_main_url, c.rtsp_sub_url, c.onvif_url, c.credential_key_id, c.credential_cipher,
             COALESCE(c.lat, county.lat) AS lat, COALESCE(c.lon, county.lon) AS lon,
             i.clock_offset_seconds, i.osd_texts, i.ok AS inventory_ok,
             COALESCE((h.memory->>'consecutiveFailures')::int > 0 OR (h.state = 'offline' AND h.reason = 'stream'), false)
@@ -112,10 +115,22 @@ async function loadTargets(
       compliance,
       suspect: r.suspect,
       pictureUrl: r.rtsp_sub_url ?? r.rtsp_main_url,
+      onvif: onvifEndpoint(r.onvif_url),
       lat: r.lat,
       lon: r.lon,
     };
   });
+}
+
+function onvifEndpoint(url: string | null): ProbeTarget['onvif'] {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    return { host, port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -140,6 +155,8 @@ export interface ProbeOutcome {
   connectMs: number | null;
   rtspMs: number | null;
   stream: Record<string, unknown> | null;
+  /** the ONVIF port, checked with the stream layer: a camera can stream while its management side is down */
+  onvifPort: { outcome: 'ok' | 'refused' | 'timeout' | 'unreachable'; ms: number | null } | null;
   /** the picture layer when it ran and judged: its fault (null: a normal picture) and figures */
   picture: { fault: PictureFault | null; dark: boolean; infrared: boolean; night: boolean } | null;
   error: string | null;
@@ -174,12 +191,10 @@ async function probeTransport(
   const probedAt = new Date();
   const m = ctx.probeMetrics;
   if (withStream) {
-    const s = await probeStream({
-      url: target.url,
-      ...creds,
-      windowMs: ctx.config.probe.streamWindowMs,
-      timeoutMs,
-    });
+    const [s, onvifPort] = await Promise.all([
+      probeStream({ url: target.url, ...creds, windowMs: ctx.config.probe.streamWindowMs, timeoutMs }),
+      target.onvif ? checkOnvifPort(ctx, target.onvif, timeoutMs) : null,
+    ]);
     m?.probes.inc({ layer: 'stream', outcome: s.outcome });
     m?.duration.observe({ layer: 'stream' }, (Date.now() - probedAt.getTime()) / 1000);
     const failed = s.outcome === 'no_frames' || s.outcome === 'stalled' || s.outcome === 'ended';
@@ -198,6 +213,7 @@ async function probeTransport(
         bitrateKbps: s.bitrateKbps,
         firstFrameMs: s.firstFrameMs,
       },
+      onvifPort,
       picture: null,
       error: s.error ?? null,
     };
@@ -213,9 +229,21 @@ async function probeTransport(
     connectMs: h.connectMs ?? null,
     rtspMs: h.rtspMs ?? null,
     stream: null,
+    onvifPort: null,
     picture: null,
     error: h.error ?? null,
   };
+}
+
+async function checkOnvifPort(
+  ctx: WorkerContext,
+  at: { host: string; port: number },
+  timeoutMs: number,
+): Promise<ProbeOutcome['onvifPort']> {
+  const r = await tcpConnect(at.host, at.port, timeoutMs);
+  const outcome = r.ok ? 'ok' : r.error;
+  ctx.probeMetrics?.probes.inc({ layer: 'onvif_port', outcome });
+  return { outcome, ms: r.ok ? r.ms : null };
 }
 
 const PICTURE_SECONDS = 4;
@@ -277,9 +305,9 @@ async function storeOutcomes(
   if (rows.length === 0) return new Set<string>();
   const { rows: inserted } = await tx.query<{ camera_id: string }>(
     `INSERT INTO probe_results (camera_id, slot_at, kind, probed_at, handshake, status, connect_ms, rtsp_ms, stream, error,
-                                picture)
+                                picture, onvif_port)
      SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::text[], $6::int[],
-                          $7::real[], $8::real[], $9::jsonb[], $10::text[], $11::jsonb[])
+                          $7::real[], $8::real[], $9::jsonb[], $10::text[], $11::jsonb[], $12::jsonb[])
      ON CONFLICT DO NOTHING RETURNING camera_id`,
     [
       rows.map((r) => r.outcome.cameraId),
@@ -293,6 +321,7 @@ async function storeOutcomes(
       rows.map((r) => (r.outcome.stream ? JSON.stringify(r.outcome.stream) : null)),
       rows.map((r) => r.outcome.error),
       rows.map((r) => (r.outcome.picture ? JSON.stringify(r.outcome.picture) : null)),
+      rows.map((r) => (r.outcome.onvifPort ? JSON.stringify(r.outcome.onvifPort) : null)),
     ],
   );
   return new Set(inserted.map((r) => r.camera_id));

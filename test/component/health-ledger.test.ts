@@ -28,6 +28,7 @@ const outcome = (cameraId: string, minutes: number, handshake: HandshakeOutcome)
   handshake,
   status: handshake === 'ok' ? 200 : null,
   connectMs: 1,
+  onvifPort: null,
   rtspMs: 2,
   stream: null,
   picture: null,

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -5,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProbeMetrics } from '../../src/probing/metrics.js';
 import { createProbeWorker } from '../../src/probing/worker.js';
 import { bullConnection, createQueue, type ProbeJob, QUEUES } from '../../src/queues.js';
-import { buildCountyFixture } from '../support/county-fixture.js';
-import { startTestApi, type TestApi } from '../support/harness.js';
+import { buildCountyFixture, PASSWORD } from '../support/county-fixture.js';
+import { login, startTestApi, type TestApi } from '../support/harness.js';
 import { type RtspCounty, startRtspCounty } from '../support/rtsp-county.js';
 
 // Probe workers on BullMQ against simulated RTSP cameras: slots, layers, hysteresis and the stored health.
@@ -154,6 +155,41 @@ describe('probing on BullMQ', () => {
     );
     expect(['stalled', 'no_frames']).toContain(rows[0].outcome);
     county.setFaults(cam, { streamStall: false });
+  });
+
+  it('the health view shows each layer; the ONVIF port is checked with the stream layer', async () => {
+    const [open, closed] = [county.cameraIds[4] as string, county.cameraIds[5] as string];
+    const listener = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => listener.listen(0, '127.56.0.1', r));
+    const port = (listener.address() as { port: number }).port;
+    try {
+      await api.deps.db.query('UPDATE cameras SET onvif_url = $2 WHERE id = $1', [
+        open,
+        `http://127.56.0.1:${port}/onvif/device_service`,
+      ]);
+      // nothing listens there
+      await api.deps.db.query('UPDATE cameras SET onvif_url = $2 WHERE id = $1', [
+        closed,
+        'http://127.56.0.1:9/onvif/device_service',
+      ]);
+      const admin = await login(api.app, 'admin', PASSWORD);
+      const layersOf = async (id: string) =>
+        (await api.app.inject({ url: `/api/v1/cameras/${id}/health`, headers: admin })).json().layers;
+      const { value } = await waitFor(
+        async () => [await layersOf(open), await layersOf(closed)],
+        ([a, b]) => a.network.onvifPort.ok !== null && b.network.onvifPort.ok !== null,
+        20_000,
+      );
+      const [a, b] = value;
+      expect(a.network).toMatchObject({ ok: true, outcome: 'ok', onvifPort: { ok: true, outcome: 'ok' } });
+      expect(b.network.onvifPort).toMatchObject({ ok: false, outcome: 'refused' });
+      // the video is fine whatever the management port does
+      expect(b.stream).toMatchObject({ ok: true, outcome: 'ok' });
+      expect(b.signalling).toMatchObject({ ok: true, outcome: 'ok' });
+      expect(await stateOf(closed)).toMatchObject({ state: 'online' });
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
   });
 
   it('every change is a durable event', async () => {

@@ -6,6 +6,7 @@ import { getDistrict } from '../../governance/districts.js';
 import { gapToTarget, liveShare, rates } from '../../health/availability.js';
 import { currentStates } from '../../health/availability-repo.js';
 import type { Bounds } from '../../health/calendar.js';
+import { cameraLayers, type RecentResult } from '../../health/layers.js';
 import { readHealth } from '../../health/ledger-repo.js';
 import { nodeCameraFigures } from '../../health/node-camera-figures.js';
 import { nodeFigures } from '../../health/node-figures.js';
@@ -17,6 +18,12 @@ import { errorReplies, IdParams, NullableTimestamp, Timestamp, Uuid } from '../s
 const TARGET = 0.95;
 const MAX_WINDOW_DAYS = 400;
 const Rate = Type.Union([Type.Number(), Type.Null()]);
+/** A layer of a camera's health as last seen (ok null: not known yet) */
+const LayerShape = {
+  ok: Type.Union([Type.Boolean(), Type.Null()]),
+  outcome: Type.Union([Type.String(), Type.Null()]),
+  at: NullableTimestamp,
+};
 
 const Figures = Type.Object({
   scheduledMs: Type.Number(),
@@ -196,8 +203,17 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
                   connectMs: Type.Union([Type.Number(), Type.Null()]),
                   rtspMs: Type.Union([Type.Number(), Type.Null()]),
                   stream: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+                  picture: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+                  onvifPort: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
                 }),
               ),
+              layers: Type.Object({
+                network: Type.Object({ ...LayerShape, onvifPort: Type.Object(LayerShape) }),
+                signalling: Type.Object(LayerShape),
+                stream: Type.Object(LayerShape),
+                picture: Type.Object(LayerShape),
+                compliance: Type.Object({ ...LayerShape, faults: Type.Array(Type.String()) }),
+              }),
               history: Type.Array(
                 Type.Object({
                   from: Timestamp,
@@ -215,7 +231,8 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
         const camera = await getCamera(db, principalOf(req), scope, req.params.id);
         const health = await readHealth(db, camera.id);
         const { rows: recent } = await db.query(
-          `SELECT probed_at AS at, kind, handshake, status, connect_ms AS "connectMs", rtsp_ms AS "rtspMs", stream
+          `SELECT probed_at AS at, kind, handshake, status, connect_ms AS "connectMs", rtsp_ms AS "rtspMs", stream,
+                  picture, onvif_port AS "onvifPort"
              FROM probe_results WHERE camera_id = $1 ORDER BY slot_at DESC LIMIT 20`,
           [camera.id],
         );
@@ -231,6 +248,7 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
           flapping: health?.flapping ?? false,
           lastResultAt: health?.lastResultAt ?? null,
           recent,
+          layers: cameraLayers(recent as RecentResult[], health),
           history,
         };
       },
