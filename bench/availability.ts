@@ -124,6 +124,12 @@ try {
   await nodeCameraFigures(db, county.county, window, new Date(), TIME_ZONE);
   const gapCountyMs = performance.now() - gapCountyStart;
   log(`gap, county: ${round(gapCountyMs)} ms`);
+  // the usual question of a monthly report: the county over its last 30 days
+  const month = { from: new Date(window.to.getTime() - 30 * 86_400_000), to: window.to };
+  const gapMonthStart = performance.now();
+  await nodeCameraFigures(db, county.county, month, new Date(), TIME_ZONE);
+  const gapCountyMonthMs = performance.now() - gapMonthStart;
+  log(`gap, county, last 30 days: ${round(gapCountyMonthMs)} ms`);
 
   // the same figures, exactly, the way GET /availability computed them before the rollups
   const checkNow = new Date();
@@ -199,6 +205,7 @@ try {
       camera_p95_ms: cameraTimes.p95,
       gap_district_p95_ms: gapDistrictTimes.p95,
       gap_county_ms: round(gapCountyMs),
+      gap_county_30_days_ms: round(gapCountyMonthMs),
       exact_county_ms: round(exactCountyMs),
       identical: Object.values(checks).every(Boolean),
       cpus: availableParallelism(),

@@ -393,16 +393,15 @@ export async function probeShard(
   slot: number,
   /** called with each stored batch, so a failure's re-probe is asked for at once, not at the end of the slot */
   onApplied: (batch: Applied[]) => Promise<void> = async () => undefined,
-): Promise<Applied[]> {
+): Promise<Applied[] | null> {
   // A shard's slot jobs one after another, across processes: a late job, or one delivered again after its
-  // worker died, never probes the shard's cameras alongside the next. The lease of a killed worker frees
-  // itself as its BullMQ lock does; a job that cannot have it by then fails, and BullMQ tries it again.
+  // worker died, never probes the shard's cameras alongside the next. Busy: null at once, and the caller
+  // tries again a little later (a wait here would hold one of the worker's job slots). The lease of a killed
+  // worker frees itself as its BullMQ lock does.
   const { lockMs } = ctx.config.probe;
-  const terms = { ttlMs: lockMs, waitMs: lockMs + 1000, renewEveryMs: Math.floor(lockMs / 3) };
+  const terms = { ttlMs: lockMs, waitMs: 0, renewEveryMs: Math.floor(lockMs / 3) };
   const key = ctx.leases?.shardKey(shard) ?? '';
-  const applied = await underLease(ctx.leases, key, terms, () => probeShardSlot(ctx, shard, slot, onApplied));
-  if (applied === null) throw new Error(`probe shard ${shard}: still busy with an earlier slot`);
-  return applied;
+  return underLease(ctx.leases, key, terms, () => probeShardSlot(ctx, shard, slot, onApplied));
 }
 
 async function probeShardSlot(

@@ -1,4 +1,4 @@
-import { type Job, type Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Applied } from '../health/ledger-repo.js';
 import { rollupJob } from '../health/rollup-repo.js';
@@ -11,6 +11,9 @@ import { slotIndex } from './slots.js';
 
 const MAINTAIN_EVERY_MS = 3_600_000;
 const ROLLUP_EVERY_MS = 600_000;
+const SHARD_BUSY_RETRY_MS = 500;
+const shardJobId = (shard: number, slot: number) => `probe-${shard}-${slot}`;
+const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
  * The probe queue's worker. A single scheduler kept in Redis fires a 'tick' every probe interval; the tick
@@ -40,7 +43,7 @@ export async function createProbeWorker(
   const leaseRedis = leaseConnection(ctx.config, 'probe-leases', ctx.log);
   const probing: WorkerContext = { ...ctx, leases: new ProbeLeases(leaseRedis, ctx.config.redisPrefix) };
 
-  const handle = async (job: Job<ProbeJob>) => {
+  const handle = async (job: Job<ProbeJob>, token?: string) => {
     const data = job.data;
     if (data.kind === 'tick') {
       const slot = slotIndex(new Date(), intervalMs);
@@ -48,7 +51,7 @@ export async function createProbeWorker(
         Array.from({ length: shards }, (_, shard) => ({
           name: 'shard',
           data: { kind: 'shard' as const, shard, slot },
-          opts: { jobId: `probe-${shard}-${slot}`, attempts: 3, backoff: { type: 'fixed', delay: 500 } },
+          opts: { jobId: shardJobId(shard, slot), attempts: 3, backoff: { type: 'fixed', delay: 500 } },
         })),
       );
       if (Date.now() - maintainedAt > MAINTAIN_EVERY_MS) {
@@ -80,8 +83,16 @@ export async function createProbeWorker(
         })),
       );
     };
-    if (data.kind === 'shard') await probeShard(probing, data.shard, data.slot, reprobe);
-    else await reprobe(await reprobeCamera(probing, data.cameraId));
+    if (data.kind === 'reprobe') return reprobe(await reprobeCamera(probing, data.cameraId));
+    // A shard's slots in order: while the previous slot's job is pending (late, or given to another worker
+    // after its own died) this one waits its turn, so the older slot is never starved; and the shard's lease
+    // is busy while any of its jobs probes. Waiting is done delayed in Redis, not in one of the job slots.
+    const previous = await queue.getJobState(shardJobId(data.shard, data.slot - 1));
+    const done = PENDING.has(previous) ? null : await probeShard(probing, data.shard, data.slot, reprobe);
+    if (done === null) {
+      await job.moveToDelayed(Date.now() + SHARD_BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
   };
 
   const worker = new Worker<ProbeJob>(QUEUES.probe, handle, {

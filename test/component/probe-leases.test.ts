@@ -90,7 +90,16 @@ describe('probe leases', () => {
   it('two processes running one shard in overlapping slots take turns: one session at a time, both recorded', async () => {
     const slot = slotIndex(new Date(), 1000) - 10;
     const [a, b] = [processContext(), processContext()];
-    await Promise.all([probeShard(a, 0, slot), probeShard(b, 0, slot + 1)]);
+    // a busy shard answers null at once; the worker delays that job and runs it again, as here
+    let busy = 0;
+    const untilDone = async (run: () => Promise<unknown[] | null>) => {
+      while ((await run()) === null) {
+        busy++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await Promise.all([untilDone(() => probeShard(a, 0, slot)), untilDone(() => probeShard(b, 0, slot + 1))]);
+    expect(busy).toBeGreaterThan(0);
     expect(accepted).toBe(2);
     expect(maxOpen).toBe(1);
     const results = await resultsOf(cameraId);

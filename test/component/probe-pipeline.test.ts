@@ -78,12 +78,15 @@ describe('probing on BullMQ', () => {
       15_000,
     );
     expect(value).toBe(12);
-    await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
-    const { rows } = await api.deps.db.query(
-      `SELECT slot_at, count(*)::int AS n FROM probe_results WHERE kind = 'slot' AND camera_id = ANY($1::uuid[])
-        GROUP BY slot_at ORDER BY slot_at`,
-      [county.cameraIds],
-    );
+    const slots = async () =>
+      (
+        await api.deps.db.query<{ slot_at: Date; n: number }>(
+          `SELECT slot_at, count(*)::int AS n FROM probe_results WHERE kind = 'slot' AND camera_id = ANY($1::uuid[])
+            GROUP BY slot_at ORDER BY slot_at`,
+          [county.cameraIds],
+        )
+      ).rows;
+    const { value: rows } = await waitFor(slots, (r) => r.length >= 4, 15_000);
     // the slots in the middle of the run are complete: one result for each of the 12 cameras
     const middle = rows.slice(1, -1);
     expect(middle.length).toBeGreaterThanOrEqual(2);
