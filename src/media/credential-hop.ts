@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP, type Socket } from 'node:net';
+import { socketHost } from '../url-host.js';
 import { type HopGrant, serveHopConnection } from './hop-connection.js';
 import type { CameraCredentials } from './rtsp-upstream-auth.js';
 
@@ -67,7 +68,7 @@ function parseCameraUrl(cameraUrl: string): { host: string; port: number; prefix
     throw new Error('credential hop: the camera URL must be rtsp://host[:port]/…');
   }
   const port = url.port === '' ? DEFAULT_RTSP_PORT : Number(url.port);
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = socketHost(url);
   // The path and query exactly as written (URL would re-encode a non-special scheme's path anyway).
   const afterScheme = cameraUrl.slice(cameraUrl.indexOf('//') + 2);
   const slash = afterScheme.search(/[/?]/);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type DigestChallenge, digestAuthorization, parseDigestChallenge } from '../onvif/http-digest.js';
 import { redactSecrets } from '../redact.js';
+import { socketHost } from '../url-host.js';
 import { AuthMemory, type RememberedAuth } from './auth-memory.js';
 import { isResponse, RtspConnection, type RtspFailure, type RtspResponse } from './connection.js';
 import { RtpFrameCounter, type StreamFigures } from './rtp-h26x.js';
@@ -337,7 +338,7 @@ function parseTarget(options: HandshakeOptions): Target | null {
   const rawPassword = url.password;
   const username = options.username ?? (rawUser !== '' ? percentDecode(rawUser) : null);
   const password = options.password ?? (rawPassword !== '' ? percentDecode(rawPassword) : null);
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = socketHost(url);
   const port = url.port === '' ? 554 : Number(url.port);
   const secrets = [password, username, rawPassword, rawUser].filter((s): s is string => !!s);
   const uri = `rtsp://${url.host}${url.pathname}${url.search}`;
