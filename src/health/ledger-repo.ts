@@ -144,7 +144,6 @@ export async function applyResults(
     results.map((r) => r.cameraId),
   );
   const applied: Applied[] = [];
-  const changed = new Map<string, CameraHealth>();
   for (const { cameraId, result } of results) {
     const prev = healths.get(cameraId) ?? initialHealth(result.at);
     const silentSince = prev.lastResultAt;
@@ -169,9 +168,9 @@ export async function applyResults(
       await moveInterval(tx, cameraId, result.at, next.state, next.reason);
     }
     healths.set(cameraId, next);
-    changed.set(cameraId, next);
     applied.push({ cameraId, health: next, change, eventId, reprobeSoon });
   }
-  await saveHealths(tx, changed);
+  // every camera of the batch, and only those: lockHealth read only theirs
+  await saveHealths(tx, healths);
   return applied;
 }
