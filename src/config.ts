@@ -44,6 +44,39 @@ export interface Config {
     clockDriftThresholdSeconds: number;
   };
   discovery: { probeTimeoutMs: number; concurrency: number };
+  alerting: {
+    /** how often the alerting stage looks for health events when no nudge arrives */
+    pollMs: number;
+    /** cameras of one node going offline within this window fold into one group alert */
+    groupWindowSeconds: number;
+    /** a group needs at least this many cameras gone offline within the window… */
+    groupMinCameras: number;
+    /** …and, above a site, at least this share (percent) of the node's cameras offline */
+    groupMinPercent: number;
+    /** a camera refusing every probe for a full session (453/503) for this many slots raises a session-limit alert */
+    sessionLimitSlots: number;
+    /** the console's address, for the link in a notification */
+    consoleUrl: string;
+  };
+  tickets: {
+    /** how often tickets are opened, verified, closed and escalated */
+    sweepSeconds: number;
+    /** a repaired camera must stay healthy this long before its ticket closes */
+    verifyHealthySeconds: number;
+    /** a fault returning within this time after closing reopens the ticket */
+    reopenWithinHours: number;
+    /** repair photos: largest accepted upload */
+    maxPhotoBytes: number;
+  };
+  notify: {
+    /** deadline of one delivery */
+    timeoutMs: number;
+    /** a notification still failing this long after it was first due goes to the dead-letter list */
+    maxAgeSeconds: number;
+    /** first retry delay; doubles up to maxBackoffMs */
+    backoffMs: number;
+    maxBackoffMs: number;
+  };
   probe: {
     /** one slot: every camera's handshake is probed once per interval */
     intervalMs: number;
@@ -208,6 +241,26 @@ export function loadConfig(env: Env = process.env): Config {
     discovery: {
       probeTimeoutMs: integer(env, 'XUELIANG_DISCOVERY_PROBE_TIMEOUT_MS', 1500, 50, 30000),
       concurrency: integer(env, 'XUELIANG_DISCOVERY_CONCURRENCY', 128, 1, 4096),
+    },
+    alerting: {
+      pollMs: integer(env, 'XUELIANG_ALERT_POLL_MS', 1000, 50, 60_000),
+      groupWindowSeconds: integer(env, 'XUELIANG_ALERT_GROUP_WINDOW_SECONDS', 120, 1, 3600),
+      groupMinCameras: integer(env, 'XUELIANG_ALERT_GROUP_MIN_CAMERAS', 2, 2, 10_000),
+      groupMinPercent: integer(env, 'XUELIANG_ALERT_GROUP_MIN_PERCENT', 50, 1, 100),
+      sessionLimitSlots: integer(env, 'XUELIANG_ALERT_SESSION_LIMIT_SLOTS', 6, 1, 1000),
+      consoleUrl: url(env, 'XUELIANG_CONSOLE_URL', 'http://127.0.0.1:8080', ['http:', 'https:']),
+    },
+    tickets: {
+      sweepSeconds: integer(env, 'XUELIANG_TICKET_SWEEP_SECONDS', 30, 1, 3600),
+      verifyHealthySeconds: integer(env, 'XUELIANG_TICKET_VERIFY_HEALTHY_SECONDS', 1800, 1, 7 * 86400),
+      reopenWithinHours: integer(env, 'XUELIANG_TICKET_REOPEN_WITHIN_HOURS', 72, 0, 90 * 24),
+      maxPhotoBytes: integer(env, 'XUELIANG_TICKET_MAX_PHOTO_BYTES', 5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+    },
+    notify: {
+      timeoutMs: integer(env, 'XUELIANG_NOTIFY_TIMEOUT_MS', 5000, 100, 60_000),
+      maxAgeSeconds: integer(env, 'XUELIANG_NOTIFY_MAX_AGE_SECONDS', 24 * 3600, 1, 30 * 86400),
+      backoffMs: integer(env, 'XUELIANG_NOTIFY_BACKOFF_MS', 2000, 10, 3_600_000),
+      maxBackoffMs: integer(env, 'XUELIANG_NOTIFY_MAX_BACKOFF_MS', 300_000, 10, 86_400_000),
     },
   };
 }

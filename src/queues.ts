@@ -11,6 +11,10 @@ export const QUEUES = {
   discovery: 'discovery',
   inventory: 'inventory',
   probe: 'probe',
+  /** the alerting stage and the ticket sweep (repeatable ticks) */
+  alerting: 'alerting',
+  /** outbound notifications, one job per feed entry and route */
+  notify: 'notify',
 } as const;
 
 export interface DiscoveryJob {
@@ -29,6 +33,14 @@ export type ProbeJob =
   | { kind: 'shard'; shard: number; slot: number }
   /** a fast second look at one camera after a failure */
   | { kind: 'reprobe'; cameraId: string };
+
+export type AlertingJob = { kind: 'alerts' } | { kind: 'tickets' } | { kind: 'dispatch' };
+
+/** One feed entry for one route. The route's URL and secret are read (and opened) by the worker, never carried. */
+export interface NotifyJob {
+  routeId: string;
+  feedId: number;
+}
 
 /**
  * BullMQ wants its own connections (no ioredis keyPrefix; its own prefix instead). A worker's connection never

@@ -5,12 +5,19 @@
  */
 import type { HealthState } from '../health/types.js';
 
-export type AlertCause = 'offline' | 'picture' | 'auth_failure' | 'clock_drift' | 'osd_mismatch';
+export type AlertCause =
+  | 'offline'
+  | 'picture'
+  | 'auth_failure'
+  | 'session_limit'
+  | 'clock_drift'
+  | 'osd_mismatch';
 
 export const ALERT_CAUSES: readonly AlertCause[] = [
   'offline',
   'picture',
   'auth_failure',
+  'session_limit',
   'clock_drift',
   'osd_mismatch',
 ];
@@ -29,6 +36,8 @@ export const DEFAULT_ALERT_RULES: Readonly<AlertRules> = Object.freeze({
   offline: { enabled: true, severity: 'critical' },
   picture: { enabled: true, severity: 'major' },
   auth_failure: { enabled: true, severity: 'major' },
+  // raised from probe results, not from a health state: every session of the camera is held by others
+  session_limit: { enabled: true, severity: 'major' },
   clock_drift: { enabled: true, severity: 'minor' },
   osd_mismatch: { enabled: true, severity: 'minor' },
 });
@@ -61,6 +70,7 @@ export interface AlertDecision {
  * that cause is open already (dedupe) or its rule is off. Open alerts for other causes are resolved, except
  * when the camera goes to 'unknown' (our probes stopped: nothing is known to be fixed) or 'maintenance'
  * (under repair: the alert stays until the probe sees it healthy). A change into maintenance opens nothing.
+ * A session-limit alert stands until the probe results that raised it change (see the alerting stage).
  */
 export function decideAlerts(
   change: HealthChange,
@@ -75,6 +85,7 @@ export function decideAlerts(
     open.push({ cause, severity: rules[cause].severity, at: change.at, detail });
   }
   const keep = change.to === 'unknown' || change.to === 'maintenance';
-  const resolve = keep ? [] : [...openCauses].filter((c) => c !== cause).sort();
+  // a session-limit alert is not about the health state: the probe results that raised it also resolve it
+  const resolve = keep ? [] : [...openCauses].filter((c) => c !== cause && c !== 'session_limit').sort();
   return { open, resolve };
 }

@@ -29,7 +29,11 @@ export type Resource =
   | 'discovery'
   | 'inventory'
   | 'availability'
-  | 'exclusions';
+  | 'exclusions'
+  | 'alerts'
+  | 'tickets'
+  | 'notifications'
+  | 'reports';
 
 export type Access = 'none' | 'read' | 'write';
 
@@ -52,6 +56,14 @@ const POLICY: Record<Resource, Record<Role, Access>> = {
   availability: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'none' },
   // maintenance windows and external-cause outages: requested and approved by the bureau
   exclusions: { admin: 'write', bureau: 'write', duty: 'read', contractor: 'none' },
+  // duty desks acknowledge the alerts of their district; contractors get tickets, not alerts
+  alerts: { admin: 'write', bureau: 'write', duty: 'write', contractor: 'none' },
+  // contractors work their own tickets; the bureau decides disputes; duty desks follow their district's
+  tickets: { admin: 'write', bureau: 'write', duty: 'read', contractor: 'write' },
+  // where notifications go and the dead letters: admins set them up, the bureau looks
+  notifications: { admin: 'write', bureau: 'read', duty: 'none', contractor: 'none' },
+  // SLA and open-fault reports, each within the reader's scope
+  reports: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'read' },
 };
 
 export function accessOf(role: Role, resource: Resource): Access {

@@ -9,6 +9,7 @@ import { principalForToken } from '../auth/sessions.js';
 import { loggerOptions } from '../logger.js';
 import type { Deps } from './deps.js';
 import { errorHandler } from './error-handler.js';
+import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { availabilityRoutes } from './routes/availability.js';
@@ -20,8 +21,11 @@ import { exclusionRoutes } from './routes/exclusions.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { liveRoutes } from './routes/live.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes } from './routes/ops.js';
+import { reportRoutes } from './routes/reports.js';
 import { staffRoutes } from './routes/staff.js';
+import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
 
 export type App = FastifyInstance;
@@ -98,6 +102,10 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
       await api.register(availabilityRoutes(deps));
       await api.register(exclusionRoutes(deps));
       await api.register(liveRoutes(deps));
+      await api.register(alertRoutes(deps));
+      await api.register(ticketRoutes(deps));
+      await api.register(reportRoutes(deps));
+      await api.register(notificationRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

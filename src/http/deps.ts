@@ -7,7 +7,7 @@ import type { ProfileSet } from '../cameras/profiles.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import type { Metrics } from '../metrics.js';
-import type { DiscoveryJob } from '../queues.js';
+import type { DiscoveryJob, NotifyJob } from '../queues.js';
 
 /** What the HTTP layer is given; built once by main.ts (or by a test). */
 export interface Deps {
@@ -21,5 +21,5 @@ export interface Deps {
   metrics: Metrics;
   log: Logger;
   /** producers of the queues the API hands work to */
-  queues: { discovery: Queue<DiscoveryJob> };
+  queues: { discovery: Queue<DiscoveryJob>; notify: Queue<NotifyJob> };
 }

@@ -9,7 +9,7 @@ import { registerHealthGauges } from '../health/metrics.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { migrate } from '../migrate.js';
-import { bullConnection, createQueue, type DiscoveryJob, QUEUES } from '../queues.js';
+import { bullConnection, createQueue, type DiscoveryJob, type NotifyJob, QUEUES } from '../queues.js';
 import { createRedis } from '../redis.js';
 import { type App, buildApp } from './app.js';
 import type { Deps } from './deps.js';
@@ -59,7 +59,10 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
     profiles,
     revocations: new Revocations(redis, subscriber, `${config.redisPrefix}revocations`, log),
     metrics: createMetrics(),
-    queues: { discovery: createQueue<DiscoveryJob>(config, QUEUES.discovery, bull, log) },
+    queues: {
+      discovery: createQueue<DiscoveryJob>(config, QUEUES.discovery, bull, log),
+      notify: createQueue<NotifyJob>(config, QUEUES.notify, bull, log),
+    },
   };
   registerHealthGauges(deps.metrics.registry, deps.db);
   owned.set(deps, [subscriber, bull]);
@@ -69,9 +72,9 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
 export async function closeDeps(deps: Deps): Promise<void> {
   for (const connection of owned.get(deps) ?? []) connection.disconnect();
   // with its connection gone, closing the queue only settles its own state; never wait long on it
-  await withDeadline(deps.queues.discovery.close(), deps.config.dependencyTimeoutMs, 'queue close').catch(
-    () => undefined,
-  );
+  for (const queue of [deps.queues.discovery, deps.queues.notify]) {
+    await withDeadline(queue.close(), deps.config.dependencyTimeoutMs, 'queue close').catch(() => undefined);
+  }
   deps.redis.disconnect();
   await deps.db.end();
 }
