@@ -106,7 +106,15 @@ async function moveInterval(tx: DbClient, cameraId: string, at: Date, state: str
   ]);
 }
 
+/**
+ * Held (shared) by every transaction that writes health events, from the first insert to its commit. The
+ * alerting stage takes it exclusively for a moment to read the highest id: no writer is then in flight, so no
+ * lower id can still commit after the stage has read past it.
+ */
+export const HEALTH_EVENTS_WRITE_LOCK = 0x78_6c_68_65; // 'xlhe'
+
 async function recordEvent(tx: DbClient, cameraId: string, change: StateChange): Promise<number> {
+  await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [HEALTH_EVENTS_WRITE_LOCK]);
   const { rows } = await tx.query<{ id: number }>(
     `INSERT INTO health_events (camera_id, at, from_state, to_state, from_reason, to_reason, flapping)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,

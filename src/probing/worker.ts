@@ -1,5 +1,6 @@
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { nudgeHealthEvents } from '../alerting/health-events.js';
 import type { Applied } from '../health/ledger-repo.js';
 import { rollupJob } from '../health/rollup-repo.js';
 import { bullPrefix, leaseConnection, type ProbeJob, QUEUES } from '../queues.js';
@@ -68,7 +69,9 @@ export async function createProbeWorker(
       }
       return;
     }
-    const reprobe = async (applied: Applied[]) => {
+    const afterBatch = async (applied: Applied[]) => {
+      // the alerting stage reads the committed events at once instead of at its next poll
+      if (applied.some((a) => a.eventId !== null)) nudgeHealthEvents(leaseRedis, ctx.config);
       const again = applied.filter((a) => a.reprobeSoon);
       if (again.length === 0) return;
       await queue.addBulk(
@@ -83,12 +86,12 @@ export async function createProbeWorker(
         })),
       );
     };
-    if (data.kind === 'reprobe') return reprobe(await reprobeCamera(probing, data.cameraId));
+    if (data.kind === 'reprobe') return afterBatch(await reprobeCamera(probing, data.cameraId));
     // A shard's slots in order: while the previous slot's job is pending (late, or given to another worker
     // after its own died) this one waits its turn, so the older slot is never starved; and the shard's lease
     // is busy while any of its jobs probes. Waiting is done delayed in Redis, not in one of the job slots.
     const previous = await queue.getJobState(shardJobId(data.shard, data.slot - 1));
-    const done = PENDING.has(previous) ? null : await probeShard(probing, data.shard, data.slot, reprobe);
+    const done = PENDING.has(previous) ? null : await probeShard(probing, data.shard, data.slot, afterBatch);
     if (done === null) {
       await job.moveToDelayed(Date.now() + SHARD_BUSY_RETRY_MS, token);
       throw new DelayedError();
