@@ -35,24 +35,34 @@ export class CredentialVault {
   }
 
   seal(cameraId: string, credentials: CameraCredentials): SealedCredentials {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-    cipher.setAAD(Buffer.from(cameraId));
-    const body = Buffer.concat([
-      cipher.update(JSON.stringify({ u: credentials.username, p: credentials.password }), 'utf8'),
-      cipher.final(),
-    ]);
-    return { keyId: this.current.id, cipher: Buffer.concat([iv, cipher.getAuthTag(), body]) };
+    return this.sealValue(cameraId, { u: credentials.username, p: credentials.password });
   }
 
   open(cameraId: string, sealed: SealedCredentials): CameraCredentials {
+    const parsed = this.openValue(cameraId, sealed, `camera ${cameraId}`) as { u: string; p: string };
+    return { username: parsed.u, password: parsed.p };
+  }
+
+  /**
+   * Seals any JSON value under `aad`, the string it is bound to (an object's id, with a prefix naming the kind
+   * of object when ids of two kinds could meet). Cameras use their bare id, for compatibility with sealed rows.
+   */
+  sealValue(aad: string, value: unknown): SealedCredentials {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return { keyId: this.current.id, cipher: Buffer.concat([iv, cipher.getAuthTag(), body]) };
+  }
+
+  /** Opens what sealValue sealed under the same `aad`; `what` names the object in error messages. */
+  openValue(aad: string, sealed: SealedCredentials, what: string): unknown {
     const key = this.keys.get(sealed.keyId);
-    if (!key)
-      throw new Error(`credential-vault: camera ${cameraId} is sealed with unknown key '${sealed.keyId}'`);
+    if (!key) throw new Error(`credential-vault: ${what} is sealed with unknown key '${sealed.keyId}'`);
     const iv = sealed.cipher.subarray(0, IV_BYTES);
     const tag = sealed.cipher.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
-    decipher.setAAD(Buffer.from(cameraId));
+    decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(tag);
     let plain: string;
     try {
@@ -61,9 +71,8 @@ export class CredentialVault {
         decipher.final(),
       ]).toString('utf8');
     } catch {
-      throw new Error(`credential-vault: credentials of camera ${cameraId} fail authentication`);
+      throw new Error(`credential-vault: credentials of ${what} fail authentication`);
     }
-    const parsed = JSON.parse(plain) as { u: string; p: string };
-    return { username: parsed.u, password: parsed.p };
+    return JSON.parse(plain);
   }
 }

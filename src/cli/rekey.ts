@@ -3,6 +3,7 @@ import { resealCredentials } from '../cameras/registry.js';
 import { loadConfig } from '../config.js';
 import { createPool } from '../db.js';
 import { createLogger } from '../logger.js';
+import { resealRouteTargets } from '../notify/routes-repo.js';
 import { runCli } from './run-cli.js';
 
 // Rotation: put the new key first in XUELIANG_CREDENTIAL_KEYS, keep the old one after it, deploy, run this,
@@ -14,6 +15,8 @@ await runCli('rekey', async () => {
     const vault = new CredentialVault(config.credentialKeys);
     const count = await resealCredentials(db, vault);
     console.log(`rekey: ${count} cameras re-sealed under key '${vault.currentKeyId}'`);
+    const routes = await resealRouteTargets(db, vault);
+    console.log(`rekey: ${routes} notification route targets re-sealed under key '${vault.currentKeyId}'`);
   } finally {
     await db.end();
   }
