@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { FeedHub } from '../alerting/feed-hub.js';
 import type { Revocations } from '../auth/revocation.js';
 import type { CredentialVault } from '../cameras/credential-vault.js';
 import type { ProfileSet } from '../cameras/profiles.js';
@@ -18,6 +19,8 @@ export interface Deps {
   /** camera-profiles/*.yaml, loaded and validated once at start. */
   profiles: ProfileSet;
   revocations: Revocations;
+  /** this instance's follower of the alert feed, for console sockets */
+  alertFeed: FeedHub;
   metrics: Metrics;
   log: Logger;
   /** producers of the queues the API hands work to */

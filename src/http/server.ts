@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { FeedHub } from '../alerting/feed-hub.js';
+import { feedChannel } from '../alerting/feed-repo.js';
 import { Revocations } from '../auth/revocation.js';
 import { CredentialVault } from '../cameras/credential-vault.js';
 import { loadProfilesSync } from '../cameras/profiles.js';
@@ -27,6 +29,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   if (config.migrateOnStart) await migrate(config.databaseUrl);
   const deps = createDeps(config, log);
   await deps.revocations.start();
+  await deps.alertFeed.start();
   const app = await buildApp(deps);
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   let closing: Promise<void> | undefined;
@@ -50,14 +53,16 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
   const redis = createRedis(config.redisUrl, config.redisPrefix, log, 'api');
   const subscriber = createRedis(config.redisUrl, config.redisPrefix, log, 'api-sub');
   const bull = bullConnection(config, 'api-queues', log, 'producer');
+  const db = createPool(config.databaseUrl, log);
   const deps: Deps = {
     config,
     log,
-    db: createPool(config.databaseUrl, log),
+    db,
     redis,
     vault: new CredentialVault(config.credentialKeys),
     profiles,
     revocations: new Revocations(redis, subscriber, `${config.redisPrefix}revocations`, log),
+    alertFeed: new FeedHub(db, subscriber, feedChannel(config), log),
     metrics: createMetrics(),
     queues: {
       discovery: createQueue<DiscoveryJob>(config, QUEUES.discovery, bull, log),
@@ -70,6 +75,7 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.alertFeed.stop();
   for (const connection of owned.get(deps) ?? []) connection.disconnect();
   // with its connection gone, closing the queue only settles its own state; never wait long on it
   for (const queue of [deps.queues.discovery, deps.queues.notify]) {

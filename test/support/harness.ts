@@ -57,6 +57,7 @@ export async function startTestApi(
   const config = testConfig(databaseUrl, opts.env);
   const deps = createDeps(config);
   await deps.revocations.start();
+  await deps.alertFeed.start();
   const app = await buildApp(deps, opts.logStream ? { logStream: opts.logStream } : {});
   if (opts.listen) await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();
