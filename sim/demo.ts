@@ -1,3 +1,4 @@
+import { startAlertingService } from '../src/alerting-service.js';
 import { CredentialVault } from '../src/cameras/credential-vault.js';
 import { prepareDemoDatabase } from '../src/cli/prepare-database.js';
 import { runCli } from '../src/cli/run-cli.js';
@@ -19,7 +20,7 @@ import { simSpecsFromRegistry } from './registry-specs.js';
 import { startRtspForCounty } from './rtsp-for-county.js';
 
 // `npm run demo`: the Pengyang county simulated on loopback addresses, and the service watching it —
-// API, discovery, inventory and probe workers in this one process (production runs them as separate processes).
+// API, discovery, inventory, probe and alerting workers in this one process (production runs them as separate processes).
 await runCli('demo', async () => {
   const loaded = loadConfig();
   // A newcomer should see a switched fault within minutes: the demo reads inventories every 2 minutes unless
@@ -46,12 +47,17 @@ await runCli('demo', async () => {
   const probeQueue = createQueue<ProbeJob>(config, QUEUES.probe, connection, log);
   const pictures = await startPictureContext(config, connection);
   const probe = await createProbeWorker({ ...ctx, picture: pictures.picture }, probeQueue, connection);
+  const alerting = await startAlertingService(ctx, connection);
   // read every camera now rather than at the first scheduled tick
   await enqueueDueInventory(db, inventoryQueue, config.onvif.inventoryIntervalSeconds);
 
   console.log(`\nXueliang is watching ${specs.length} simulated cameras of Pengyang County.`);
   console.log(`  API        ${api.url}   (OpenAPI: ${api.url}/docs)`);
   console.log(`  live 95%   ${api.url}/api/v1/availability/live?nodeId=<county id>   (probes every 10 s)`);
+  console.log(
+    `  alerts     ${api.url}/api/v1/alerts   (pushed live on the WebSocket ${api.url}/api/v1/live)`,
+  );
+  console.log(`  tickets    ${api.url}/api/v1/tickets`);
   console.log(`  simulator  ${sim.controlUrl}/cameras   (switch faults: PATCH /cameras/:id/faults)`);
   console.log(`Log in with POST ${api.url}/api/v1/auth/login as any of these, password '${DEMO_PASSWORD}':`);
   for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(22)} ${u.role}`);
@@ -59,7 +65,7 @@ await runCli('demo', async () => {
 
   closeOnSignals(
     async () => {
-      await Promise.allSettled([discovery.close(), inventory.close(), probe.close()]);
+      await Promise.allSettled([discovery.close(), inventory.close(), probe.close(), alerting.close()]);
       await Promise.allSettled([inventoryQueue.close(), probeQueue.close(), pictures.close()]);
       connection.disconnect();
       await api.close();

@@ -11,8 +11,6 @@ export const QUEUES = {
   discovery: 'discovery',
   inventory: 'inventory',
   probe: 'probe',
-  /** the alerting stage and the ticket sweep (repeatable ticks) */
-  alerting: 'alerting',
   /** outbound notifications, one job per feed entry and route */
   notify: 'notify',
 } as const;
@@ -33,8 +31,6 @@ export type ProbeJob =
   | { kind: 'shard'; shard: number; slot: number }
   /** a fast second look at one camera after a failure */
   | { kind: 'reprobe'; cameraId: string };
-
-export type AlertingJob = { kind: 'alerts' } | { kind: 'tickets' } | { kind: 'dispatch' };
 
 /** One feed entry for one route. The route's URL and secret are read (and opened) by the worker, never carried. */
 export interface NotifyJob {

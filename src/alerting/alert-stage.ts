@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { type Db, type DbClient, withTransaction } from '../db.js';
+import { SerialRunner } from '../serial-runner.js';
 import { AlertWriter } from './alert-writer.js';
 import { appendFeed, nudgeFeed } from './feed-repo.js';
 import { committedHighWater, healthEventsChannel, readHealthEvents } from './health-events.js';
@@ -76,63 +77,42 @@ export async function runAlertStageOnce(
   });
 }
 
-/** Runs the stage in a process: on each nudge and every pollMs, one run at a time, catching up in batches. */
+/** Runs the stage in a process: on each nudge from the probe workers and every pollMs, one run at a time. */
 export class AlertStage {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly runner: SerialRunner;
   private sessionsCheckedAt = 0;
-  private closed = false;
 
   constructor(
     private readonly deps: StageDeps,
     /** publishes feed nudges (any connection not in subscriber mode) */
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
-  ) {}
+  ) {
+    this.runner = new SerialRunner(
+      () => this.runOnce(),
+      (err) => deps.log.warn({ err: { message: err.message } }, 'alert stage run failed'),
+    );
+  }
 
   async start(): Promise<void> {
     const channel = healthEventsChannel(this.deps.config);
     this.subscriber.on('message', (ch: string) => {
-      if (ch === channel) this.kick();
+      if (ch === channel) this.runner.kick();
     });
-    await this.subscriber.subscribe(channel);
     this.subscriber.on('ready', () => void this.subscriber.subscribe(channel).catch(() => undefined));
-    this.timer = setInterval(() => this.kick(), this.deps.config.alerting.pollMs);
-    this.kick();
+    await this.subscriber.subscribe(channel);
+    this.runner.every(this.deps.config.alerting.pollMs).kick();
   }
 
-  /** Asks for a run; a run already going is followed by one more. */
-  kick(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
+  private async runOnce(): Promise<boolean> {
+    const checkSessions = Date.now() - this.sessionsCheckedAt >= this.deps.config.probe.intervalMs;
+    const run = await runAlertStageOnce(this.deps, { checkSessions });
+    if (checkSessions) this.sessionsCheckedAt = Date.now();
+    if (run.lastFeedId !== null) await nudgeFeed(this.publisher, this.deps.config, run.lastFeedId);
+    return run.more;
   }
 
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      const checkSessions = Date.now() - this.sessionsCheckedAt >= this.deps.config.probe.intervalMs;
-      try {
-        const run = await runAlertStageOnce(this.deps, { checkSessions });
-        if (checkSessions) this.sessionsCheckedAt = Date.now();
-        if (run.lastFeedId !== null) await nudgeFeed(this.publisher, this.deps.config, run.lastFeedId);
-        if (run.more) this.again = true;
-      } catch (err) {
-        this.deps.log.warn({ err: { message: (err as Error).message } }, 'alert stage run failed');
-        return;
-      }
-    } while (this.again && !this.closed);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  close(): Promise<void> {
+    return this.runner.close();
   }
 }

@@ -259,6 +259,18 @@ export class AlertWriter {
     return this.feedEntries();
   }
 
+  /** The nodes on the paths of each group's cameras, resolved ones included (their desks saw them go). */
+  private async groupReach(groupIds: number[]): Promise<Map<number, string[]>> {
+    if (groupIds.length === 0) return new Map();
+    const { rows } = await this.tx.query<{ group_id: string; nodes: string[] }>(
+      `SELECT c.group_id, array_agg(DISTINCT node) AS nodes
+         FROM alerts c JOIN districts d ON d.id = c.place_id CROSS JOIN LATERAL unnest(d.ancestors) AS node
+        WHERE c.group_id = ANY($1::bigint[]) GROUP BY c.group_id`,
+      [groupIds],
+    );
+    return new Map(rows.map((r) => [Number(r.group_id), r.nodes]));
+  }
+
   private async feedEntries(): Promise<FeedAppend[]> {
     if (this.intents.length === 0) return [];
     const ids = [...new Set(this.intents.map((i) => i.alertId))];
@@ -269,6 +281,7 @@ export class AlertWriter {
       [ids],
     );
     const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    const under = await this.groupReach(rows.filter((r) => r.kind === 'group').map((r) => Number(r.id)));
     const paths = await placePaths(
       this.tx,
       rows.map((r) => r.place_id),
@@ -284,6 +297,7 @@ export class AlertWriter {
           at: intent.at,
           placeId: row.place_id,
           severity: row.severity,
+          alsoVisibleUnder: under.get(intent.alertId) ?? [],
           payload: {
             ...alertPayload(row, paths.get(row.place_id)?.names ?? []),
             status,

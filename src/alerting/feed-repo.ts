@@ -33,6 +33,11 @@ export interface FeedAppend {
   placeId: string;
   severity: Severity;
   payload: Record<string, unknown>;
+  /**
+   * More nodes whose desks see the entry besides those above its place: for a group alert, the nodes down to
+   * the sites of its cameras, so a police district's desk sees a town-wide group that holds its cameras
+   */
+  alsoVisibleUnder?: readonly string[];
 }
 
 export interface FeedEntry {
@@ -53,9 +58,12 @@ export async function appendFeed(tx: DbClient, entries: readonly FeedAppend[]): 
   await tx.query('SELECT pg_advisory_xact_lock($1)', [FEED_WRITE_LOCK]);
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO alert_feed (alert_id, ticket_id, kind, at, actor, ancestors, severity, payload)
-     SELECT e.alert_id, e.ticket_id, e.kind, e.at, e.actor, d.ancestors, e.severity, e.payload
+     SELECT e.alert_id, e.ticket_id, e.kind, e.at, e.actor,
+            d.ancestors || ARRAY(SELECT jsonb_array_elements_text(e.also)::uuid EXCEPT SELECT unnest(d.ancestors)),
+            e.severity, e.payload
        FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[], $6::uuid[], $7::text[],
-                   $8::jsonb[]) WITH ORDINALITY AS e(alert_id, ticket_id, kind, at, actor, place_id, severity, payload, n)
+                   $8::jsonb[], $9::jsonb[])
+              WITH ORDINALITY AS e(alert_id, ticket_id, kind, at, actor, place_id, severity, payload, also, n)
        JOIN districts d ON d.id = e.place_id
       ORDER BY e.n
      RETURNING id`,
@@ -68,6 +76,7 @@ export async function appendFeed(tx: DbClient, entries: readonly FeedAppend[]): 
       entries.map((e) => e.placeId),
       entries.map((e) => e.severity),
       entries.map((e) => JSON.stringify(e.payload)),
+      entries.map((e) => JSON.stringify(e.alsoVisibleUnder ?? [])),
     ],
   );
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
