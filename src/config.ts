@@ -3,6 +3,8 @@
  * A missing or malformed variable stops start-up with a message naming the variable and what it expects.
  */
 
+import { hostname } from 'node:os';
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -67,6 +69,29 @@ export interface Config {
     reopenWithinHours: number;
     /** repair photos: largest accepted upload */
     maxPhotoBytes: number;
+  };
+  relay: {
+    /** this API instance's name in leases and audit rows (default: host name and pid) */
+    instanceId: string;
+    /** where other API instances reach this one's relay (internal, never shown to users) */
+    internalUrl: string;
+    /** the upstream stops this long after its last viewer leaves */
+    idleStopMs: number;
+    /** no bytes from the camera for this long: the upstream is restarted */
+    stallMs: number;
+    /** restart backoff: first delay, doubled up to the max, with jitter */
+    restartBaseMs: number;
+    restartMaxMs: number;
+    /** upstreams and H.265→H.264 transcodes on this instance */
+    maxUpstreams: number;
+    maxTranscodes: number;
+    /** county-wide caps, kept in Redis */
+    countyMaxUpstreams: number;
+    countyMaxViewers: number;
+    /** open viewers per user, county-wide */
+    maxViewersPerUser: number;
+    /** a viewer with more than this waiting to be sent skips ahead to the next keyframe */
+    viewerMaxBufferBytes: number;
   };
   notify: {
     /** deadline of one delivery */
@@ -255,6 +280,31 @@ export function loadConfig(env: Env = process.env): Config {
       verifyHealthySeconds: integer(env, 'XUELIANG_TICKET_VERIFY_HEALTHY_SECONDS', 1800, 1, 7 * 86400),
       reopenWithinHours: integer(env, 'XUELIANG_TICKET_REOPEN_WITHIN_HOURS', 72, 0, 90 * 24),
       maxPhotoBytes: integer(env, 'XUELIANG_TICKET_MAX_PHOTO_BYTES', 5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+    },
+    relay: {
+      instanceId: read(env, 'XUELIANG_INSTANCE_ID', `${hostname()}-${process.pid}`),
+      internalUrl: url(
+        env,
+        'XUELIANG_RELAY_INTERNAL_URL',
+        `http://${read(env, 'XUELIANG_HTTP_HOST', '127.0.0.1')}:${read(env, 'XUELIANG_HTTP_PORT', '8080')}`,
+        ['http:', 'https:'],
+      ),
+      idleStopMs: integer(env, 'XUELIANG_RELAY_IDLE_STOP_MS', 30_000, 0, 3_600_000),
+      stallMs: integer(env, 'XUELIANG_RELAY_STALL_MS', 5000, 500, 120_000),
+      restartBaseMs: integer(env, 'XUELIANG_RELAY_RESTART_BASE_MS', 1000, 10, 60_000),
+      restartMaxMs: integer(env, 'XUELIANG_RELAY_RESTART_MAX_MS', 30_000, 10, 600_000),
+      maxUpstreams: integer(env, 'XUELIANG_RELAY_MAX_UPSTREAMS', 64, 0, 10_000),
+      maxTranscodes: integer(env, 'XUELIANG_RELAY_MAX_TRANSCODES', 2, 0, 256),
+      countyMaxUpstreams: integer(env, 'XUELIANG_RELAY_COUNTY_MAX_UPSTREAMS', 512, 0, 100_000),
+      countyMaxViewers: integer(env, 'XUELIANG_RELAY_COUNTY_MAX_VIEWERS', 2000, 0, 1_000_000),
+      maxViewersPerUser: integer(env, 'XUELIANG_RELAY_MAX_VIEWERS_PER_USER', 16, 1, 1000),
+      viewerMaxBufferBytes: integer(
+        env,
+        'XUELIANG_RELAY_VIEWER_MAX_BUFFER_BYTES',
+        4 << 20,
+        64 << 10,
+        256 << 20,
+      ),
     },
     notify: {
       timeoutMs: integer(env, 'XUELIANG_NOTIFY_TIMEOUT_MS', 5000, 100, 60_000),

@@ -33,7 +33,8 @@ export type Resource =
   | 'alerts'
   | 'tickets'
   | 'notifications'
-  | 'reports';
+  | 'reports'
+  | 'video';
 
 export type Access = 'none' | 'read' | 'write';
 
@@ -64,6 +65,8 @@ const POLICY: Record<Resource, Record<Role, Access>> = {
   notifications: { admin: 'write', bureau: 'read', duty: 'none', contractor: 'none' },
   // SLA and open-fault reports, each within the reader's scope
   reports: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'read' },
+  // live video of the cameras in scope; contractors never (they get snapshots on their tickets)
+  video: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'none' },
 };
 
 export function accessOf(role: Role, resource: Resource): Access {
