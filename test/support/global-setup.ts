@@ -40,9 +40,12 @@ export default async function setup(project: TestProject) {
   project.provide('adminDatabaseUrl', ADMIN_URL);
   project.provide('redisUrl', REDIS_URL);
 
+  // Inherited by the test workers and every ffmpeg they start: the teardown looks for this run's ffmpeg only,
+  // never another run's or a benchmark's on the same machine.
+  process.env[RUN_MARKER] = runId;
   const startedAt = await clockTicksSinceBoot();
   return async () => {
-    const leftover = await ffmpegStartedSince(startedAt);
+    const leftover = await ffmpegOfRun(runId, startedAt);
     for (const { pid } of leftover) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -73,14 +76,15 @@ export default async function setup(project: TestProject) {
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
+const RUN_MARKER = 'XUELIANG_TEST_RUN';
 
 async function clockTicksSinceBoot(): Promise<number> {
   const uptime = Number.parseFloat((await readFile('/proc/uptime', 'utf8')).split(' ')[0] ?? '0');
   return Math.floor(uptime * CLOCK_TICKS_PER_SECOND);
 }
 
-/** ffmpeg processes that started after `ticks` (clock ticks since boot): this run's, still alive. */
-async function ffmpegStartedSince(ticks: number): Promise<{ pid: number; cmdline: string }[]> {
+/** This run's ffmpeg processes still alive: started after `ticks` (clock ticks since boot), with its marker. */
+async function ffmpegOfRun(runId: string, ticks: number): Promise<{ pid: number; cmdline: string }[]> {
   const found: { pid: number; cmdline: string }[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -91,6 +95,8 @@ async function ffmpegStartedSince(ticks: number): Promise<{ pid: number; cmdline
     const state = after[0];
     const startTicks = Number(after[19]);
     if (comm !== 'ffmpeg' || state === 'Z' || !(startTicks >= ticks)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (!environ.split('\0').includes(`${RUN_MARKER}=${runId}`)) continue;
     const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
     found.push({ pid: Number(entry), cmdline: cmdline.slice(0, 200) });
   }
