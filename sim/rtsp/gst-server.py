@@ -11,6 +11,9 @@ pattern is one of moving | black | frozen | noise; auth is optional (Basic).
 
 Prints one line "READY <port>" once listening. Afterwards every stdin line is a command:
   stall <path> on|off    drop (or pass again) the buffers of every live media of that mount
+  sessions <path>        answered "SESSIONS <path> <media> <sessions>": the live (prepared) media of that
+                         mount, one per client that DESCRIBEd or SETUP it (media are unshared), and the
+                         RTSP sessions (clients past SETUP) of the whole server
 Exits when stdin closes, so it never outlives the process that started it.
 """
 
@@ -151,6 +154,10 @@ class Server:
             for media in list(self.media.get(path, [])):
                 self.apply_stall(media, on)
             print(f"OK stall {path} {parts[2]}", flush=True)
+        elif len(parts) == 2 and parts[0] == "sessions":
+            media = len(self.media.get(parts[1], []))
+            sessions = self.server.get_session_pool().get_n_sessions()
+            print(f"SESSIONS {parts[1]} {media} {sessions}", flush=True)
         elif parts:
             print(f"ERR unknown command: {line.strip()}", file=sys.stderr, flush=True)
         return False  # GLib.idle_add: run once

@@ -44,6 +44,11 @@ export interface GstRtspServer {
   url(path: string): string;
   /** Stalls (valve drop=true) or resumes every live media of a mount; kept across restarts. */
   setStall(path: string, on: boolean): Promise<void>;
+  /**
+   * The live media of a mount (one per client that DESCRIBEd or SETUP it: mounts are unshared) and the RTSP
+   * sessions (clients past SETUP) of the whole server, as the current child sees them.
+   */
+  sessions(path: string): Promise<{ media: number; sessions: number }>;
   /** Resolves once a child is up and listening. */
   whenReady(): Promise<void>;
   close(): Promise<void>;
@@ -90,9 +95,14 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   let restartTimer: NodeJS.Timeout | null = null;
   const readyWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
+  type Counts = { media: number; sessions: number };
+  const countWaiters = new Map<string, Array<(counts: Counts | Error) => void>>();
   const settleAcks = () => {
     for (const waiters of acks.values()) for (const resolve of waiters) resolve();
     acks.clear();
+    for (const waiters of countWaiters.values())
+      for (const done of waiters) done(new Error('gst-server exited'));
+    countWaiters.clear();
   };
 
   /** Spawns one child and resolves with its port once it prints READY. */
@@ -131,6 +141,11 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
           const key = line.slice('OK stall '.length);
           for (const done of acks.get(key) ?? []) done();
           acks.delete(key);
+        } else if (line.startsWith('SESSIONS ')) {
+          const [, path = '', media, sessions] = line.split(' ');
+          const counts = { media: Number(media), sessions: Number(sessions) };
+          for (const done of countWaiters.get(path) ?? []) done(counts);
+          countWaiters.delete(path);
         }
       });
       proc.once('exit', (code, signal) => {
@@ -198,6 +213,16 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
       return new Promise<void>((resolve) => {
         acks.set(key, [...(acks.get(key) ?? []), resolve]);
         child.proc.stdin.write(`stall ${key}\n`);
+      });
+    },
+    sessions(path) {
+      const child = current;
+      if (/\s/.test(path)) return Promise.reject(new Error(`bad path ${path}`));
+      if (!child?.ready || closing) return Promise.reject(new Error('gst-server is not running'));
+      return new Promise((resolve, reject) => {
+        const done = (counts: Counts | Error) => (counts instanceof Error ? reject(counts) : resolve(counts));
+        countWaiters.set(path, [...(countWaiters.get(path) ?? []), done]);
+        child.proc.stdin.write(`sessions ${path}\n`);
       });
     },
     whenReady() {

@@ -16,6 +16,9 @@ export interface H264Clip {
   pps: Buffer;
   /** Six hex digits: profile_idc, constraint flags, level_idc — for the SDP fmtp line. */
   profileLevelId: string;
+  /** Absent: H.264. 'H265': an H.265 clip (see h265-clip.ts): sps/pps are H.265's, with its vps. */
+  codec?: 'H264' | 'H265';
+  vps?: Buffer;
 }
 
 export const CLIP_WIDTH = 640;

@@ -48,6 +48,16 @@ function resolveClips(options: LightRtspServerOptions, defaults: ClipSet | null)
 
 function buildSdp(clip: H264Clip, host: string, sessionId: string): string {
   const sprop = `${clip.sps.toString('base64')},${clip.pps.toString('base64')}`;
+  const [rtpmap, fmtp] =
+    clip.codec === 'H265'
+      ? [
+          'H265/90000',
+          `sprop-vps=${clip.vps?.toString('base64') ?? ''};sprop-sps=${clip.sps.toString('base64')};sprop-pps=${clip.pps.toString('base64')}`,
+        ]
+      : [
+          'H264/90000',
+          `packetization-mode=1;profile-level-id=${clip.profileLevelId};sprop-parameter-sets=${sprop}`,
+        ];
   return [
     'v=0',
     `o=- ${sessionId} 1 IN IP4 ${host}`,
@@ -57,8 +67,8 @@ function buildSdp(clip: H264Clip, host: string, sessionId: string): string {
     'a=control:*',
     'a=range:npt=0-',
     'm=video 0 RTP/AVP 96',
-    'a=rtpmap:96 H264/90000',
-    `a=fmtp:96 packetization-mode=1;profile-level-id=${clip.profileLevelId};sprop-parameter-sets=${sprop}`,
+    `a=rtpmap:96 ${rtpmap}`,
+    `a=fmtp:96 ${fmtp}`,
     `a=framerate:${clip.fps}`,
     'a=control:trackID=0',
     '',

@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import { type ClipKind, clipKindFor, type RtspCameraView, type RtspFaults } from './fault-view.js';
 import type { H264Clip } from './h264-clip.js';
+import { h265Type, isH265Irap } from './h265-clip.js';
 import { packetizeFrame, RTP_CLOCK_RATE, type RtpStreamState } from './rtp-h264.js';
+import { packetizeH265Frame } from './rtp-h265.js';
 
 /**
  * Paces every playing stream of a light server from one shared timer: each tick sends the frames that
@@ -38,7 +40,11 @@ const idrFlags = new WeakMap<H264Clip, boolean[]>();
 function isIdrFrame(clip: H264Clip, index: number): boolean {
   let flags = idrFlags.get(clip);
   if (!flags) {
-    flags = clip.frames.map((frame) => frame.some((nal) => ((nal[0] ?? 0) & 0x1f) === 5));
+    const key =
+      clip.codec === 'H265'
+        ? (nal: Buffer) => isH265Irap(h265Type(nal))
+        : (nal: Buffer) => ((nal[0] ?? 0) & 0x1f) === 5;
+    flags = clip.frames.map((frame) => frame.some(key));
     idrFlags.set(clip, flags);
   }
   return flags[index] ?? false;
@@ -144,7 +150,8 @@ export class Streamer {
         stream.needIdr = false;
         const timestamp = stream.tsBase + Math.round(stream.slots * tsPerFrame);
         socket.cork();
-        for (const chunk of packetizeFrame(frame, stream.rtp, timestamp)) socket.write(chunk);
+        const packetize = clip.codec === 'H265' ? packetizeH265Frame : packetizeFrame;
+        for (const chunk of packetize(frame, stream.rtp, timestamp)) socket.write(chunk);
         socket.uncork();
       }
       stream.index = (stream.index + 1) % clip.frames.length;
