@@ -23,10 +23,12 @@ import { inventoryRoutes } from './routes/inventory.js';
 import { liveRoutes } from './routes/live.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes } from './routes/ops.js';
+import { playerRoutes } from './routes/player.js';
 import { reportRoutes } from './routes/reports.js';
 import { staffRoutes } from './routes/staff.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
+import { internalRelayRoutes, videoRoutes } from './routes/video.js';
 
 export type App = FastifyInstance;
 
@@ -87,6 +89,8 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   });
 
   await app.register(opsRoutes(deps));
+  await app.register(internalRelayRoutes(deps));
+  await app.register(playerRoutes());
   await app.register(
     async (api) => {
       await api.register(authRoutes(deps));
@@ -106,6 +110,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
       await api.register(ticketRoutes(deps));
       await api.register(reportRoutes(deps));
       await api.register(notificationRoutes(deps));
+      await api.register(videoRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import type { Metrics } from '../metrics.js';
 import type { DiscoveryJob, NotifyJob } from '../queues.js';
+import type { RelayService } from '../relay/cluster-service.js';
 
 /** What the HTTP layer is given; built once by main.ts (or by a test). */
 export interface Deps {
@@ -22,6 +23,8 @@ export interface Deps {
   /** this instance's follower of the alert feed, for console sockets */
   alertFeed: FeedHub;
   metrics: Metrics;
+  /** this instance's live relay: one upstream per camera county-wide, viewers, caps, audit */
+  relay: RelayService;
   log: Logger;
   /** producers of the queues the API hands work to */
   queues: { discovery: Queue<DiscoveryJob>; notify: Queue<NotifyJob> };

@@ -13,6 +13,7 @@ import { createMetrics } from '../metrics.js';
 import { migrate } from '../migrate.js';
 import { bullConnection, createQueue, type DiscoveryJob, type NotifyJob, QUEUES } from '../queues.js';
 import { createRedis } from '../redis.js';
+import { RelayService } from '../relay/cluster-service.js';
 import { type App, buildApp } from './app.js';
 import type { Deps } from './deps.js';
 
@@ -30,8 +31,11 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const deps = createDeps(config, log);
   await deps.revocations.start();
   await deps.alertFeed.start();
+  await deps.relay.start();
   const app = await buildApp(deps);
   const url = await app.listen({ host: config.http.host, port: config.http.port });
+  // a port picked at listen time is the one the other instances must use
+  if (config.http.port === 0) deps.relay.listeningAt(url);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -54,16 +58,19 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
   const subscriber = createRedis(config.redisUrl, config.redisPrefix, log, 'api-sub');
   const bull = bullConnection(config, 'api-queues', log, 'producer');
   const db = createPool(config.databaseUrl, log);
+  const vault = new CredentialVault(config.credentialKeys);
+  const metrics = createMetrics();
   const deps: Deps = {
     config,
     log,
     db,
     redis,
-    vault: new CredentialVault(config.credentialKeys),
+    vault,
     profiles,
     revocations: new Revocations(redis, subscriber, `${config.redisPrefix}revocations`, log),
     alertFeed: new FeedHub(db, subscriber, feedChannel(config), log),
-    metrics: createMetrics(),
+    metrics,
+    relay: new RelayService({ config, db, vault, log, registry: metrics.registry }),
     queues: {
       discovery: createQueue<DiscoveryJob>(config, QUEUES.discovery, bull, log),
       notify: createQueue<NotifyJob>(config, QUEUES.notify, bull, log),
@@ -75,6 +82,7 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.relay.close(); // every viewer's audit row closed and every ffmpeg reaped, while Postgres is still here
   await deps.alertFeed.stop();
   for (const connection of owned.get(deps) ?? []) connection.disconnect();
   // with its connection gone, closing the queue only settles its own state; never wait long on it

@@ -15,6 +15,7 @@ import { probeHandshake, probeStream, tcpConnect } from '../rtsp/probe.js';
 import type { WorkerContext } from '../worker-context.js';
 import { isNight } from './daylight.js';
 import { underLease } from './probe-leases.js';
+import { type RelayStatsReader, streamFromRelay } from './relay-stats.js';
 import { layersDue, offsetInSlot, slotStart } from './slots.js';
 import { loadTargets, type ProbeTarget } from './targets.js';
 
@@ -22,6 +23,9 @@ const FLUSH_EVERY_MS = 1000;
 const FLUSH_BATCH = 200;
 /** The challenges of this process's cameras, so a probe is not refused once before it is let in. */
 const authMemory = new AuthMemory();
+
+/** A worker's context, plus (in probe workers) the figures of live relays in Redis. */
+export type ProbeContext = WorkerContext & { relayStats?: RelayStatsReader };
 
 export interface ProbeOutcome {
   cameraId: string;
@@ -44,7 +48,7 @@ export interface ProbeOutcome {
  * decoder is free on this machine.
  */
 export async function probeCamera(
-  ctx: WorkerContext,
+  ctx: ProbeContext,
   target: ProbeTarget,
   layers: { stream: boolean; picture: boolean },
 ): Promise<ProbeOutcome> {
@@ -58,7 +62,7 @@ export async function probeCamera(
 }
 
 async function probeTransport(
-  ctx: WorkerContext,
+  ctx: ProbeContext,
   target: ProbeTarget,
   withStream: boolean,
 ): Promise<ProbeOutcome> {
@@ -66,6 +70,8 @@ async function probeTransport(
   const creds = { username: target.username, password: target.password, authMemory };
   const probedAt = new Date();
   const m = ctx.probeMetrics;
+  const relayed = withStream && ctx.relayStats ? await probeFromRelay(ctx, target, probedAt) : null;
+  if (relayed) return relayed;
   if (withStream) {
     const [s, onvifPort] = await Promise.all([
       probeStream({ url: target.url, ...creds, windowMs: ctx.config.probe.streamWindowMs, timeoutMs }),
@@ -108,6 +114,33 @@ async function probeTransport(
     onvifPort: null,
     picture: null,
     error: h.error ?? null,
+  };
+}
+
+/**
+ * The stream layer from a live relay's figures (another session on the camera is what it must not cost);
+ * null when no relay is live or its figures are stale, and the camera is probed itself.
+ */
+async function probeFromRelay(
+  ctx: ProbeContext,
+  target: ProbeTarget,
+  probedAt: Date,
+): Promise<ProbeOutcome | null> {
+  const stream = streamFromRelay((await ctx.relayStats?.(target.id).catch(() => null)) ?? null, Date.now());
+  if (!stream) return null;
+  const onvifPort = target.onvif ? await checkOnvifPort(ctx, target.onvif, ctx.config.probe.timeoutMs) : null;
+  ctx.probeMetrics?.probes.inc({ layer: 'stream_relay', outcome: 'ok' });
+  return {
+    cameraId: target.id,
+    probedAt,
+    handshake: 'ok',
+    status: null,
+    connectMs: null,
+    rtspMs: null,
+    stream,
+    onvifPort,
+    picture: null,
+    error: null,
   };
 }
 
@@ -264,7 +297,7 @@ export async function recordOutcomes(
  * second worker that picked the same shard). Returns the applied results.
  */
 export async function probeShard(
-  ctx: WorkerContext,
+  ctx: ProbeContext,
   shard: number,
   slot: number,
   /** called with each stored batch, so a failure's re-probe is asked for at once, not at the end of the slot */
@@ -281,7 +314,7 @@ export async function probeShard(
 }
 
 async function probeShardSlot(
-  ctx: WorkerContext,
+  ctx: ProbeContext,
   shard: number,
   slot: number,
   onApplied: (batch: Applied[]) => Promise<void>,
@@ -354,7 +387,7 @@ async function probeShardSlot(
 }
 
 /** A fast second look at one camera after a failed probe, recorded at its own time. */
-export async function reprobeCamera(ctx: WorkerContext, cameraId: string): Promise<Applied[]> {
+export async function reprobeCamera(ctx: ProbeContext, cameraId: string): Promise<Applied[]> {
   const [target] = await loadTargets(ctx, { cameraId });
   if (!target) return [];
   // a probe of the camera already running is as good a second look as this one

@@ -7,7 +7,8 @@ import { bullPrefix, leaseConnection, type ProbeJob, QUEUES } from '../queues.js
 import type { WorkerContext } from '../worker-context.js';
 import { maintainPartitions } from './partitions.js';
 import { ProbeLeases } from './probe-leases.js';
-import { probeShard, reprobeCamera } from './probe-service.js';
+import { type ProbeContext, probeShard, reprobeCamera } from './probe-service.js';
+import { relayStatsReader } from './relay-stats.js';
 import { slotIndex } from './slots.js';
 
 const MAINTAIN_EVERY_MS = 3_600_000;
@@ -42,7 +43,12 @@ export async function createProbeWorker(
 
   // one probe of a camera at a time, whichever process runs it: leases on a connection of their own
   const leaseRedis = leaseConnection(ctx.config, 'probe-leases', ctx.log);
-  const probing: WorkerContext = { ...ctx, leases: new ProbeLeases(leaseRedis, ctx.config.redisPrefix) };
+  const probing: ProbeContext = {
+    ...ctx,
+    leases: new ProbeLeases(leaseRedis, ctx.config.redisPrefix),
+    // a camera watched live is not opened a second time by the stream layer: the relay's figures are used
+    relayStats: relayStatsReader(leaseRedis, ctx.config.redisPrefix),
+  };
 
   const handle = async (job: Job<ProbeJob>, token?: string) => {
     const data = job.data;

@@ -32,6 +32,8 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     XUELIANG_REDIS_PREFIX: `${inject('runId')}:${randomBytes(3).toString('hex')}:`,
     XUELIANG_MIGRATE_ON_START: 'false',
     XUELIANG_HTTP_PORT: '0',
+    // two test APIs of one process must not share leases and audit rows under the default (host, pid) name
+    XUELIANG_INSTANCE_ID: `test-api-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   });
@@ -58,8 +60,9 @@ export async function startTestApi(
   const deps = createDeps(config);
   await deps.revocations.start();
   await deps.alertFeed.start();
+  await deps.relay.start();
   const app = await buildApp(deps, opts.logStream ? { logStream: opts.logStream } : {});
-  if (opts.listen) await app.listen({ host: '127.0.0.1', port: 0 });
+  if (opts.listen) deps.relay.listeningAt(await app.listen({ host: '127.0.0.1', port: 0 }));
   else await app.ready();
   return {
     app,
