@@ -121,8 +121,15 @@ describe('relay manager over ffmpeg and a GStreamer camera', () => {
     for (const d of detach) d();
     await waitFor('the idle stop', async () => (await processesWith(TAG)).live.length === 0);
     expect(m.stats(camera)).toBeNull();
-    await waitFor('the camera session to end', async () => (await gst.sessions('/fan')).sessions === 0);
-  });
+    // our side lets go at once; the server ends the session when it sees that (or, at worst, at its own
+    // 60 s session timeout, which a loaded machine has been seen to need)
+    await waitFor('the hop to let go of the camera', () => hop.connections === 0);
+    await waitFor(
+      'the camera session to end',
+      async () => (await gst.sessions('/fan')).sessions === 0,
+      65_000,
+    );
+  }, 120_000);
 
   it('a late viewer starts with PAT, PMT and a keyframe', async () => {
     const camera = await rig.addCamera(gst.url('/late'), null, CREDS);
