@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { cameraRoutes } from './routes/cameras.js';
+import { consoleRoutes } from './routes/console.js';
 import { contractorRoutes } from './routes/contractors.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { districtRoutes } from './routes/districts.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   await app.register(opsRoutes(deps));
   await app.register(internalRelayRoutes(deps));
   await app.register(playerRoutes());
+  await app.register(consoleRoutes());
   await app.register(
     async (api) => {
       await api.register(authRoutes(deps));
