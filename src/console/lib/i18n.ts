@@ -1,7 +1,10 @@
 import { createI18n } from 'vue-i18n';
 
-/** Chinese by default, English one click away; pages add their own keys under their own section. */
-const messages = {
+/**
+ * Chinese by default, English one click away. The shell's words are here; each area of the console keeps its
+ * own in a file beside its pages (`{ 'zh-CN': {...}, en: {...} }` under a section of its name), merged below.
+ */
+const shell = {
   'zh-CN': {
     app: { title: '雪亮视频监控', signOut: '退出', language: 'English' },
     nav: {
@@ -36,6 +39,13 @@ const messages = {
       retry: 'Retry',
     },
   },
+};
+
+const areas: Array<Record<'zh-CN' | 'en', Record<string, unknown>>> = [];
+
+const messages = {
+  'zh-CN': Object.assign({}, shell['zh-CN'], ...areas.map((a) => a['zh-CN'])),
+  en: Object.assign({}, shell.en, ...areas.map((a) => a.en)),
 };
 
 export type Locale = keyof typeof messages;
