@@ -52,12 +52,14 @@ await runCli('demo', async () => {
   await enqueueDueInventory(db, inventoryQueue, config.onvif.inventoryIntervalSeconds);
 
   console.log(`\nXueliang is watching ${specs.length} simulated cameras of Pengyang County.`);
+  console.log(`  console    ${api.url}/   (the web console: sign in as one of the users below)`);
   console.log(`  API        ${api.url}   (OpenAPI: ${api.url}/docs)`);
   console.log(`  live 95%   ${api.url}/api/v1/availability/live?nodeId=<county id>   (probes every 10 s)`);
   console.log(
     `  alerts     ${api.url}/api/v1/alerts   (pushed live on the WebSocket ${api.url}/api/v1/live)`,
   );
   console.log(`  tickets    ${api.url}/api/v1/tickets`);
+  console.log(`  video      ${api.url}/player?camera=<camera id>   (live, through the relay)`);
   console.log(`  simulator  ${sim.controlUrl}/cameras   (switch faults: PATCH /cameras/:id/faults)`);
   console.log(`Log in with POST ${api.url}/api/v1/auth/login as any of these, password '${DEMO_PASSWORD}':`);
   for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(22)} ${u.role}`);
