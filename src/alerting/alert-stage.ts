@@ -62,6 +62,7 @@ export async function runAlertStageOnce(
       minCameras: alerting.groupMinCameras,
       minPercent: alerting.groupMinPercent,
     });
+    await writer.preload(events.map((e) => e.cameraId));
     for (const event of events) await writer.apply(event);
     if (opts.checkSessions) {
       const now = opts.now ?? new Date();

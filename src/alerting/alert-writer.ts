@@ -27,6 +27,8 @@ export class AlertWriter {
   private recent: RecentOffline[] | null = null;
   private groups: Map<string, OpenGroup> | null = null;
   private camerasUnder: Map<string, number> | null = null;
+  /** the causes of each camera's unresolved alerts, read once per camera and kept up to date here */
+  private readonly openByCamera = new Map<string, Set<AlertCause>>();
   /** groups that took cameras in this batch (one count update each) or lost some (maybe resolved) */
   private readonly grown = new Map<number, Date>();
   private readonly shrunk = new Map<number, Date>();
@@ -37,10 +39,23 @@ export class AlertWriter {
     private readonly grouping: GroupingRules,
   ) {}
 
+  /** Reads the unresolved alerts of a batch's cameras in one query (the events then need none each). */
+  async preload(cameraIds: readonly string[]): Promise<void> {
+    const ids = [...new Set(cameraIds)].filter((id) => !this.openByCamera.has(id));
+    if (ids.length === 0) return;
+    for (const id of ids) this.openByCamera.set(id, new Set());
+    const { rows } = await this.tx.query<{ camera_id: string; cause: AlertCause }>(
+      `SELECT camera_id, cause FROM alerts
+        WHERE kind = 'camera' AND camera_id = ANY($1::uuid[]) AND status <> 'resolved'`,
+      [ids],
+    );
+    for (const r of rows) this.openByCamera.get(r.camera_id)?.add(r.cause);
+  }
+
   /** Applies one health event: opens its fault's alert (grouped when it is one of many), resolves the rest. */
   async apply(event: HealthEvent): Promise<void> {
     const open = await this.openCauses(event.cameraId);
-    const decision = decideAlerts(event, new Set(open.keys()), this.rules);
+    const decision = decideAlerts(event, new Set(open), this.rules);
     for (const cause of decision.resolve) await this.resolve(event, cause);
     for (const o of decision.open) {
       if (o.cause === 'offline') await this.openOffline(event, o.severity, o.detail);
@@ -65,12 +80,9 @@ export class AlertWriter {
     await this.resolve({ cameraId, at }, cause);
   }
 
-  private async openCauses(cameraId: string): Promise<Map<AlertCause, number>> {
-    const { rows } = await this.tx.query<{ id: string; cause: AlertCause }>(
-      `SELECT id, cause FROM alerts WHERE kind = 'camera' AND camera_id = $1 AND status <> 'resolved'`,
-      [cameraId],
-    );
-    return new Map(rows.map((r) => [r.cause, Number(r.id)]));
+  private async openCauses(cameraId: string): Promise<Set<AlertCause>> {
+    await this.preload([cameraId]);
+    return this.openByCamera.get(cameraId) as Set<AlertCause>;
   }
 
   private async insertCameraAlert(
@@ -87,6 +99,7 @@ export class AlertWriter {
        VALUES ('camera', $1, $2, $3, $4, $5, $6, $7) RETURNING id`,
       [cameraId, siteId, cause, severity, detail, at, groupId],
     );
+    this.openByCamera.get(cameraId)?.add(cause);
     return Number(rows[0]?.id);
   }
 
@@ -110,6 +123,7 @@ export class AlertWriter {
         RETURNING id, group_id`,
       [event.cameraId, cause, event.at],
     );
+    this.openByCamera.get(event.cameraId)?.delete(cause);
     for (const r of rows) {
       const id = Number(r.id);
       this.intents.push({ alertId: id, kind: 'resolved', at: event.at });
