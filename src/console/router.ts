@@ -1,5 +1,6 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import { homeOf, loadMe, type Role, session } from './lib/session';
+import { adminRoutes } from './pages/admin/routes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -17,8 +18,19 @@ const routes: RouteRecordRaw[] = [
     meta: { roles: ['duty', 'bureau', 'admin'] },
   },
   {
+    path: '/duty/cameras/:id',
+    component: () => import('./pages/duty/CameraPage.vue'),
+    meta: { roles: ['duty', 'bureau', 'admin'] },
+  },
+  {
     path: '/tickets',
     component: () => import('./pages/ContractorBoard.vue'),
+    meta: { roles: ['contractor', 'bureau', 'admin'] },
+  },
+  {
+    path: '/tickets/:id(\\d+)',
+    component: () => import('./pages/tickets/TicketPage.vue'),
+    props: true,
     meta: { roles: ['contractor', 'bureau', 'admin'] },
   },
   {
@@ -26,7 +38,13 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./pages/BureauDashboard.vue'),
     meta: { roles: ['bureau', 'admin'] },
   },
-  { path: '/admin', component: () => import('./pages/AdminHome.vue'), meta: { roles: ['admin'] } },
+  {
+    path: '/admin',
+    component: () => import('./pages/AdminHome.vue'),
+    // each admin page names its own roles: the bureau reads some of them (pages/admin/routes.ts)
+    meta: { roles: ['admin', 'bureau'] },
+    children: adminRoutes,
+  },
   { path: '/:rest(.*)*', redirect: '/' },
 ];
 
@@ -40,4 +58,15 @@ router.beforeEach(async (to) => {
   if (!me) return { path: '/login', query: { next: to.fullPath } };
   if (to.path === '/' || (to.meta.roles && !to.meta.roles.includes(me.role))) return homeOf(me.role);
   return true;
+});
+
+// After a redeploy the page's chunks have new names: a page whose code cannot be fetched any more is opened
+// afresh (once, so a real outage does not loop).
+router.onError((err, to) => {
+  const stale = /dynamically imported module|Importing a module script failed/i.test(String(err?.message));
+  if (stale && sessionStorage.getItem('xl-reloaded') !== to.fullPath) {
+    sessionStorage.setItem('xl-reloaded', to.fullPath);
+    window.location.hash = to.fullPath;
+    window.location.reload();
+  }
 });

@@ -19,6 +19,7 @@ import { contractorRoutes } from './routes/contractors.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { districtRoutes } from './routes/districts.js';
 import { exclusionRoutes } from './routes/exclusions.js';
+import { exportRoutes } from './routes/exports.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { liveRoutes } from './routes/live.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
       await api.register(alertRoutes(deps));
       await api.register(ticketRoutes(deps));
       await api.register(reportRoutes(deps));
+      await api.register(exportRoutes(deps));
       await api.register(notificationRoutes(deps));
       await api.register(videoRoutes(deps));
     },

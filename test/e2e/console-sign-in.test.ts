@@ -26,8 +26,8 @@ describe('console sign-in', () => {
   for (const [username, home, menu] of [
     ['dutya1', '#/duty', ['值班台']],
     ['contractork1', '#/tickets', ['工单']],
-    ['bureau', '#/bureau', ['值班台', '工单', '全县概览']],
-    ['admin', '#/admin', ['值班台', '工单', '全县概览', '管理']],
+    ['bureau', '#/bureau', ['值班台', '工单', '全县概览', '管理']],
+    ['admin', '#/admin/users', ['值班台', '工单', '全县概览', '管理']],
   ] as const) {
     it(`takes ${username} to its own home, with only its pages in the menu`, async () => {
       const page = await browser.newPage();

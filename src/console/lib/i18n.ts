@@ -1,4 +1,8 @@
 import { createI18n } from 'vue-i18n';
+import admin from '../pages/admin/messages';
+import bureau from '../pages/bureau/messages';
+import duty from '../pages/duty/messages';
+import tickets from '../pages/tickets/messages';
 
 /**
  * Chinese by default, English one click away. The shell's words are here; each area of the console keeps its
@@ -41,7 +45,7 @@ const shell = {
   },
 };
 
-const areas: Array<Record<'zh-CN' | 'en', Record<string, unknown>>> = [];
+const areas: Array<Record<'zh-CN' | 'en', Record<string, unknown>>> = [duty, tickets, bureau, admin];
 
 const messages = {
   'zh-CN': Object.assign({}, shell['zh-CN'], ...areas.map((a) => a['zh-CN'])),
