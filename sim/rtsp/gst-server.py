@@ -72,6 +72,9 @@ def launch_line(m):
     )
 
 
+SESSION_TIMEOUT_S = 10
+
+
 class Server:
     def __init__(self, config):
         self.loop = GLib.MainLoop()
@@ -167,7 +170,24 @@ class Server:
             GLib.idle_add(self.command, line)
         GLib.idle_add(self.loop.quit)
 
+    def expire_sessions(self):
+        # A session whose client vanished without TEARDOWN ends at its timeout, as on a real camera; without
+        # this the pool never checks, and such a session lives as long as the server.
+        self.server.get_session_pool().cleanup()
+        return True  # GLib.timeout_add_seconds: keep running
+
+    def on_client_connected(self, _server, client):
+        client.connect("new-session", self.on_new_session)
+
+    @staticmethod
+    def on_new_session(_client, session):
+        # Shorter than a camera's usual 60 s so tests see an abandoned session end quickly; clients that stay
+        # keep it alive (ffmpeg sends a keep-alive every half timeout).
+        session.set_timeout(SESSION_TIMEOUT_S)
+
     def run(self):
+        self.server.connect("client-connected", self.on_client_connected)
+        GLib.timeout_add_seconds(1, self.expire_sessions)
         if self.server.attach(None) == 0:
             print("ERR could not listen", file=sys.stderr, flush=True)
             sys.exit(2)
