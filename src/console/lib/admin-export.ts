@@ -1,4 +1,5 @@
 import { get, type Page, type Query } from './api';
+import { saveFile } from './export-save';
 
 /** Every row of a list, fetched a page of 500 at a time; `progress(done, total)` after each page. */
 export async function fetchAll<T>(
@@ -18,13 +19,5 @@ export async function fetchAll<T>(
 
 /** Offers text as a file download; CSV gets a BOM so spreadsheets read the Chinese right. */
 export function download(name: string, text: string, type = 'text/csv;charset=utf-8'): void {
-  const blob = new Blob([type.startsWith('text/csv') ? '\uFEFF' : '', text], { type });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile(new Blob([type.startsWith('text/csv') ? '\uFEFF' : '', text], { type }), name);
 }
