@@ -23,7 +23,8 @@ export interface CredentialKey {
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number };
+  /** consoleDir: the built web console (`npm run build:console` writes it; XUELIANG_CONSOLE_DIR moves it). */
+  http: { host: string; port: number; consoleDir: string | undefined };
   databaseUrl: string;
   redisUrl: string;
   redisPrefix: string;
@@ -220,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       host: read(env, 'XUELIANG_HTTP_HOST', '127.0.0.1'),
       port: integer(env, 'XUELIANG_HTTP_PORT', 8080, 0, 65535),
+      consoleDir: env.XUELIANG_CONSOLE_DIR || undefined,
     },
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xueliang', [
       'postgres:',

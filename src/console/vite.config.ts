@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vite';
 
-// The web console: `npm run build:console` writes dist/console, which the API serves at / (src/http/routes/console.ts).
+// The web console: `npm run build:console` writes dist/console, which the API serves at / (src/http/routes/console.ts);
+// XUELIANG_CONSOLE_DIR moves it, for both the build and the server.
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   plugins: [vue()],
   build: {
-    outDir: fileURLToPath(new URL('../../dist/console', import.meta.url)),
+    outDir: process.env.XUELIANG_CONSOLE_DIR || fileURLToPath(new URL('../../dist/console', import.meta.url)),
     emptyOutDir: true,
     chunkSizeWarningLimit: 2048,
   },

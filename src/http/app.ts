@@ -93,7 +93,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   await app.register(opsRoutes(deps));
   await app.register(internalRelayRoutes(deps));
   await app.register(playerRoutes());
-  await app.register(consoleRoutes());
+  await app.register(consoleRoutes(deps.config.http.consoleDir));
   await app.register(
     async (api) => {
       await api.register(authRoutes(deps));

@@ -35,6 +35,8 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     // two test APIs of one process must not share leases and audit rows under the default (host, pid) name
     XUELIANG_INSTANCE_ID: `test-api-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // lets parallel work test its own console build (`XUELIANG_CONSOLE_DIR=… npm test`)
+    ...(process.env.XUELIANG_CONSOLE_DIR ? { XUELIANG_CONSOLE_DIR: process.env.XUELIANG_CONSOLE_DIR } : {}),
     ...overrides,
   });
 }

@@ -9,7 +9,8 @@ const BUILT = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
  * The web console (src/console, built by `npm run build:console` into dist/console): its page at `/` and its
  * hashed assets under `/assets/`. The pages live after the '#', so every other path stays the API's.
  */
-export function consoleRoutes(dir = BUILT): FastifyPluginAsync {
+export function consoleRoutes(consoleDir?: string): FastifyPluginAsync {
+  const dir = consoleDir ? `${consoleDir.replace(/\/+$/, '')}/` : BUILT;
   return async (app) => {
     const index = `${dir}index.html`;
     if (!existsSync(index)) {
