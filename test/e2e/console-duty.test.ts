@@ -327,10 +327,23 @@ describe('the duty console', () => {
       await tree.getByText('节点county', { exact: true }).waitFor();
       await tree.getByText('节点B1', { exact: true }).waitFor();
       await expect.poll(() => desk.getByTestId(`rate-${fx.node.county}`).textContent()).toMatch(/%/);
+      // Element Plus's own words speak the console's language (its default would be English): 此刻, not Now
+      await desk.getByRole('tab', { name: '事件' }).click();
+      await desk.getByRole('button', { name: '登记事件' }).click();
+      await desk.getByLabel('发生时间').click();
+      await desk.getByRole('button', { name: '此刻' }).waitFor();
+      await desk.keyboard.press('Escape');
+      await desk.getByRole('button', { name: '取消' }).click();
       await desk.getByRole('button', { name: 'English' }).click();
       await desk.getByRole('region', { name: 'District' }).waitFor();
       await desk.getByRole('region', { name: 'Live alerts' }).waitFor();
       await desk.screenshot({ path: `${ARTIFACTS}duty-console-bureau-en.png` });
+      // and follow the switch
+      await desk.getByRole('tab', { name: 'Incidents' }).click();
+      await desk.getByRole('button', { name: 'Record an incident' }).click();
+      await desk.getByLabel('Occurred').click();
+      await desk.getByRole('button', { name: 'Now' }).waitFor();
+      expect(await desk.getByText('此刻').count()).toBe(0);
     } finally {
       await context.close();
     }
