@@ -141,7 +141,7 @@ describe('console admin pages', () => {
     expect(after.rows[0]).toEqual({ status: 'approved', decided_by: fx.user.admin });
   });
 
-  it('lists a video session in the audit and exports it as CSV', async () => {
+  it('lists a video session in the audit and exports it as CSV and XLSX', async () => {
     await api.deps.db.query(
       `INSERT INTO video_sessions (user_id, username, camera_id, instance_id, remote_addr, started_at, ended_at,
          end_reason, bytes_sent)
@@ -171,6 +171,18 @@ describe('console admin pages', () => {
       expect(lines[0]).toContain('用户');
       expect(lines[1]).toContain('dutya1,摄像机A1');
       expect(lines[1]).toContain('10.9.8.7');
+
+      const [xlsx] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: '导出 XLSX' }).click(),
+      ]);
+      const { default: ExcelJS } = await import('exceljs');
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.readFile(await xlsx.path());
+      const sheet = book.worksheets[0];
+      expect(sheet?.rowCount).toBe(2);
+      expect(sheet?.getRow(2).getCell(1).value).toBe('dutya1');
+      expect(sheet?.getRow(2).getCell(9).value).toBe(3);
     });
   });
 

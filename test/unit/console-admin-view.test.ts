@@ -6,7 +6,6 @@ import {
   placeError,
   scanIsLive,
   scanPercent,
-  toCsv,
 } from '../../src/console/lib/admin-view.js';
 
 /** What lib/api.ts throws: an Error with the status and the field the API named. */
@@ -47,20 +46,6 @@ describe('placeError', () => {
     });
     expect(placeError(new ApiError(400, 'role: x', 'role'), known).general).toBe('role: x');
     expect(placeError(new Error('Failed to fetch'), known).general).toBe('Failed to fetch');
-  });
-});
-
-describe('toCsv', () => {
-  it('quotes what needs quoting, keeps formulas as text and ends lines with CRLF', () => {
-    const rows = [
-      { a: 'x,y', b: 'say "hi"' },
-      { a: '=SUM(A1)', b: null },
-    ];
-    const csv = toCsv(rows, [
-      { title: '甲', value: (r) => r.a },
-      { title: '乙', value: (r) => r.b },
-    ]);
-    expect(csv).toBe('甲,乙\r\n"x,y","say ""hi"""\r\n\'=SUM(A1),\r\n');
   });
 });
 

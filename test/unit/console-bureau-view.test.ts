@@ -130,8 +130,10 @@ describe('table export', () => {
   ];
 
   it('writes RFC 4180 CSV with a BOM, percent points, quoted commas and defused formulas', () => {
-    expect(toCsv(columns, rows)).toBe('\uFEFF名称,有效率(%),小时\r\n"甲,""乙""",97.53,1.23\r\n"=cmd",,\r\n');
+    expect(toCsv(columns, rows)).toBe(`\uFEFF名称,有效率(%),小时\r\n"甲,""乙""",97.53,1.23\r\n'=cmd,,\r\n`);
     expect(csvCell(3, 'int')).toBe('3');
+    expect(csvCell(-3, 'number')).toBe('-3');
+    expect(csvCell('+86 138', 'text')).toBe("'+86 138");
   });
 
   it('writes XLSX with the exact fractions formatted as percent', async () => {

@@ -39,26 +39,6 @@ function stripField(message: string, field: string): string {
   return message;
 }
 
-export interface CsvColumn<T> {
-  title: string;
-  value: (row: T) => string | number | boolean | null | undefined;
-}
-
-function csvCell(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  // a cell a spreadsheet would run as a formula is kept as text
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** RFC 4180 text with CRLF line ends; the caller adds the BOM that spreadsheets want for Chinese. */
-export function toCsv<T>(rows: readonly T[], columns: readonly CsvColumn<T>[]): string {
-  const lines = [columns.map((c) => csvCell(c.title)).join(',')];
-  for (const row of rows) lines.push(columns.map((c) => csvCell(c.value(row))).join(','));
-  return `${lines.join('\r\n')}\r\n`;
-}
-
 /** A timestamp as the county reads it: 2026-11-30 08:05:03, local time; empty for none. */
 export function formatTime(value: string | Date | null | undefined): string {
   if (!value) return '';

@@ -15,8 +15,10 @@ export function csvCell(value: unknown, kind: Column['kind'] = 'text'): string {
   if (value === null || value === undefined) return '';
   if (kind === 'percent' && typeof value === 'number') return (value * 100).toFixed(2);
   if (kind === 'number' && typeof value === 'number') return String(Math.round(value * 100) / 100);
-  const text = String(value);
-  return /[",\r\n]/.test(text) || /^[=+\-@]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  let text = String(value);
+  // quoting does not stop a spreadsheet from running "=…" as a formula; a leading apostrophe keeps it text
+  if (kind === 'text' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 const headerOf = (c: Column) => (c.kind === 'percent' ? `${c.label}(%)` : c.label);
