@@ -2,6 +2,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchBrowser, signInThroughConsole } from '../support/browser.js';
 import { buildCountyFixture, type CountyFixture, PASSWORD } from '../support/county-fixture.js';
+import { type DiscoveryRig, startDiscoveryRig } from '../support/discovery-rig.js';
 import { startTestApi, type TestApi } from '../support/harness.js';
 
 // The admin pages in a real browser against the real service: users, the API's form errors, the approval of
@@ -308,6 +309,72 @@ describe('console admin pages', () => {
       await expect.poll(() => page.getByText('Total 6').count()).toBe(1);
       await page.getByRole('link', { name: 'Video access audit' }).click();
       await page.getByRole('heading', { name: 'Video access audit' }).waitFor();
+    });
+  });
+});
+
+describe('adopting what a discovery scan found', () => {
+  let rig: DiscoveryRig;
+  beforeAll(async () => {
+    rig = await startDiscoveryRig(api, '127.59.0', fx.node.A1s);
+  }, 30_000);
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  it('adopts a new device onto the chosen site and lets a moved camera follow its device', async () => {
+    await asAdmin(async (page) => {
+      // the API as the signed-in admin sees it (a token login per check would hit the login rate limit)
+      const cameraById = async (id: string | undefined) =>
+        (await page.request.get(`${base}/api/v1/cameras/${id}`)).json();
+      await page.goto(`${base}/#/admin/scans`);
+      await page.getByRole('button', { name: '开始扫描' }).click();
+      await page.getByRole('dialog').getByRole('textbox', { name: '网段' }).fill(rig.range);
+      await page.getByRole('dialog').getByRole('button', { name: '开始扫描' }).click();
+      const scan = page.getByRole('row').filter({ hasText: rig.range });
+      await expect.poll(() => scan.textContent(), { timeout: 20_000 }).toContain('完成');
+      await scan.locator('.el-table__expand-icon').click();
+      const devices = page.getByLabel('发现的设备');
+      const fresh = devices.getByRole('row').filter({ hasText: '新设备' });
+      const moved = devices.getByRole('row').filter({ hasText: '地址变更' });
+      await expect.poll(() => fresh.textContent(), { timeout: 5000 }).toContain(rig.newAddress);
+      expect(await moved.textContent()).toContain(`原地址 ${rig.movedFrom}`);
+
+      await fresh.getByRole('button', { name: '纳管' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('名称').fill('新纳管的摄像机');
+      await pick(page, /^点位$/, '节点B1s', '节点B1s');
+      await dialog.getByLabel('国标编码').fill('6404250000');
+      await dialog.getByRole('button', { name: '纳管' }).click();
+      const gbError = field(page, /国标编码/).locator('.el-form-item__error');
+      await expect.poll(() => gbError.textContent(), { timeout: 5000 }).toContain('20 digits');
+      await dialog.getByLabel('国标编码').fill('64042500001320007191');
+      await dialog.getByLabel('设备用户名').fill('admin');
+      await dialog.getByLabel('设备密码').fill('rig-password-1');
+      await dialog.getByLabel('设备密码').press('Enter'); // keyboard submit
+      const link = fresh.getByRole('link', { name: '新纳管的摄像机' });
+      await expect.poll(() => link.count(), { timeout: 5000 }).toBe(1);
+      expect(await fresh.textContent()).toMatch(/已于 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 纳管/);
+      expect(await fresh.getByRole('button', { name: '纳管' }).count()).toBe(0);
+      const cameraId = (await link.getAttribute('href'))?.split('/').pop();
+      expect(await cameraById(cameraId)).toMatchObject({
+        name: '新纳管的摄像机',
+        siteId: fx.node.B1s,
+        ip: rig.newAddress,
+      });
+
+      await moved.getByRole('button', { name: '接受新地址' }).click();
+      expect(await page.locator('.el-message-box').textContent()).toContain(
+        `由 ${rig.movedFrom} 改为 ${rig.movedTo}`,
+      );
+      await page.locator('.el-message-box').getByRole('button', { name: '接受新地址' }).click();
+      await expect.poll(() => moved.textContent(), { timeout: 5000 }).toMatch(/已于 .+ 接受新地址/);
+      expect(await moved.getByRole('button', { name: '接受新地址' }).count()).toBe(0);
+      await page.screenshot({ path: `${ARTIFACTS}console-admin-scan-devices.png` });
+      expect(await cameraById(rig.movedCameraId)).toMatchObject({
+        ip: rig.movedTo,
+        rtspMainUrl: `rtsp://${rig.movedTo}:554/Streaming/Channels/101`,
+      });
     });
   });
 });

@@ -1,3 +1,4 @@
+import type { DeviceMatch } from './discovery-view';
 import type { Role } from './session';
 
 /** The objects the admin pages read and write, as the API sends them (src/http/routes/*.ts). */
@@ -137,9 +138,13 @@ export interface Scan {
 export interface Device {
   id: string;
   address: string;
+  /** moved: where the registered camera was */
+  previousAddress: string | null;
   serialNumber: string | null;
-  match: string;
+  match: DeviceMatch;
   cameraId: string | null;
+  /** when it was adopted (new) or its move accepted (moved) */
+  adoptedAt: string | null;
   seenAt: string;
 }
 

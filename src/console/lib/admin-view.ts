@@ -15,8 +15,7 @@ export interface FormErrors {
  */
 export function placeError(err: unknown, known: readonly string[]): FormErrors {
   const message = err instanceof Error ? err.message : String(err);
-  // an ApiError (lib/api.ts) carries the field; checked by shape so that this file imports nothing
-  const named = err instanceof Error && 'field' in err && typeof err.field === 'string' ? err.field : null;
+  const named = fieldOf(err);
   if (named) {
     const path = named.split('.');
     for (let i = path.length; i > 0; i--) {
@@ -29,6 +28,18 @@ export function placeError(err: unknown, known: readonly string[]): FormErrors {
     }
   }
   return { fields: {}, general: message };
+}
+
+/** An error as one line for a message box, led by the field the API names: 'match: device … is known, not new'. */
+export function errorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const named = fieldOf(err);
+  return named ? `${named}: ${stripField(message, named)}` : message;
+}
+
+// an ApiError (lib/api.ts) carries the field; checked by shape so that this file imports nothing
+function fieldOf(err: unknown): string | null {
+  return err instanceof Error && 'field' in err && typeof err.field === 'string' ? err.field : null;
 }
 
 /** 'password: must have at least 10 characters' → 'must have at least 10 characters' */
