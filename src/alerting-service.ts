@@ -1,8 +1,9 @@
 /**
  * The alerting worker's work, in one process or many: the alert stage (health events → alerts), the ticket
  * sweep (faults → tickets, repairs verified, SLA escalated), the notification dispatcher (feed → jobs) and the
- * notification worker (jobs → webhooks and robots). Every part is safe to run in several processes at once:
- * the stage and the dispatcher take locks in Postgres, tickets are unique per camera, jobs have fixed ids.
+ * notification worker (jobs → webhooks and robots), and last month's availability report once the month is
+ * over. Every part is safe to run in several processes at once: the stage, the dispatcher and the report take
+ * locks in Postgres, tickets are unique per camera, jobs have fixed ids.
  */
 import type { Redis } from 'ioredis';
 import { AlertStage } from './alerting/alert-stage.js';
@@ -11,6 +12,7 @@ import { dispatchNotifications } from './notify/dispatcher.js';
 import { createNotifyWorker } from './notify/worker.js';
 import { createQueue, type NotifyJob, QUEUES } from './queues.js';
 import { createRedis } from './redis.js';
+import { generateDueReport } from './reports/monthly-repo.js';
 import { SerialRunner } from './serial-runner.js';
 import { sweepTickets } from './tickets/sweep.js';
 import type { WorkerContext } from './worker-context.js';
@@ -18,6 +20,8 @@ import type { WorkerContext } from './worker-context.js';
 export interface AlertingService {
   /** runs the ticket sweep now (tests and the demo use it rather than wait for its period) */
   sweepNow(): void;
+  /** checks now that the due monthly report exists, generating it if not (tests use it too) */
+  monthlyReportNow(): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,12 @@ export async function startAlertingService(
     return false;
   }, warn('ticket sweep')).every(config.tickets.sweepSeconds * 1000);
 
+  const reporter = new SerialRunner(async () => {
+    const month = await generateDueReport(db, config.timeZone, now());
+    if (month) log.info({ month }, `monthly availability report ${month} generated`);
+    return false;
+  }, warn('monthly report')).every(config.reports.monthlyCheckSeconds * 1000);
+
   const channel = feedChannel(config);
   subscriber.on('message', (ch: string) => {
     if (ch === channel) dispatcher.kick();
@@ -58,11 +68,13 @@ export async function startAlertingService(
   await stage.start();
   dispatcher.kick();
   sweeper.kick();
+  reporter.kick();
 
   return {
     sweepNow: () => sweeper.kick(),
+    monthlyReportNow: () => reporter.kick(),
     close: async () => {
-      await Promise.allSettled([stage.close(), dispatcher.close(), sweeper.close()]);
+      await Promise.allSettled([stage.close(), dispatcher.close(), sweeper.close(), reporter.close()]);
       await notifyWorker.close();
       await notifyQueue.close();
       subscriber.disconnect();

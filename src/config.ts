@@ -71,6 +71,10 @@ export interface Config {
     /** repair photos: largest accepted upload */
     maxPhotoBytes: number;
   };
+  reports: {
+    /** how often the alerting worker checks that last month's availability report exists (and generates it) */
+    monthlyCheckSeconds: number;
+  };
   relay: {
     /** this API instance's name in leases and audit rows (default: host name and pid) */
     instanceId: string;
@@ -282,6 +286,9 @@ export function loadConfig(env: Env = process.env): Config {
       verifyHealthySeconds: integer(env, 'XUELIANG_TICKET_VERIFY_HEALTHY_SECONDS', 1800, 1, 7 * 86400),
       reopenWithinHours: integer(env, 'XUELIANG_TICKET_REOPEN_WITHIN_HOURS', 72, 0, 90 * 24),
       maxPhotoBytes: integer(env, 'XUELIANG_TICKET_MAX_PHOTO_BYTES', 5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+    },
+    reports: {
+      monthlyCheckSeconds: integer(env, 'XUELIANG_MONTHLY_REPORT_CHECK_SECONDS', 3600, 1, 86400),
     },
     relay: {
       instanceId: read(env, 'XUELIANG_INSTANCE_ID', `${hostname()}-${process.pid}`),

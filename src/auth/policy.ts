@@ -34,6 +34,7 @@ export type Resource =
   | 'tickets'
   | 'notifications'
   | 'reports'
+  | 'monthly-reports'
   | 'video';
 
 export type Access = 'none' | 'read' | 'write';
@@ -65,6 +66,8 @@ const POLICY: Record<Resource, Record<Role, Access>> = {
   notifications: { admin: 'write', bureau: 'read', duty: 'none', contractor: 'none' },
   // SLA and open-fault reports, each within the reader's scope
   reports: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'read' },
+  // the county-wide monthly availability report: the bureau reads it, admins also regenerate a month
+  'monthly-reports': { admin: 'write', bureau: 'read', duty: 'none', contractor: 'none' },
   // live video of the cameras in scope; contractors never (they get snapshots on their tickets)
   video: { admin: 'read', bureau: 'read', duty: 'read', contractor: 'none' },
 };

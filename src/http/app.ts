@@ -23,6 +23,7 @@ import { exportRoutes } from './routes/exports.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { liveRoutes } from './routes/live.js';
+import { monthlyReportRoutes } from './routes/monthly-reports.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes } from './routes/ops.js';
 import { playerRoutes } from './routes/player.js';
@@ -112,6 +113,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
       await api.register(alertRoutes(deps));
       await api.register(ticketRoutes(deps));
       await api.register(reportRoutes(deps));
+      await api.register(monthlyReportRoutes(deps));
       await api.register(exportRoutes(deps));
       await api.register(notificationRoutes(deps));
       await api.register(videoRoutes(deps));

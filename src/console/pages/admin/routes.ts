@@ -51,6 +51,12 @@ export const ADMIN_PAGES: AdminPage[] = [
     roles: ['admin', 'bureau'],
     component: () => import('./VideoAuditPage.vue'),
   },
+  {
+    path: 'monthly-reports',
+    label: 'admin.menu.monthlyReports',
+    roles: ['admin', 'bureau'],
+    component: () => import('./MonthlyReportsPage.vue'),
+  },
   { path: 'scans', label: 'admin.menu.scans', roles: ['admin'], component: () => import('./ScansPage.vue') },
   {
     path: 'offices',
