@@ -1,6 +1,7 @@
 /**
  * A window cut into local days, and which of those days the daily rollups can answer. Pure: no database.
  */
+import { type Availability, sumAvailability, ZERO_AVAILABILITY } from './availability.js';
 import { addDays, type Bounds, type DayPiece, localDayBounds } from './calendar.js';
 
 // splitByLocalDays asks Intl for every day's bounds, several ms for a year of days; a day's bounds in a zone
@@ -92,4 +93,20 @@ export function planWindow(window: Bounds, now: Date, timeZone: string) {
     first: candidates[0],
     last: candidates[candidates.length - 1],
   };
+}
+
+/**
+ * A window's figures per day and in total: each piece's as computed from the ledger if it was, else its day's
+ * rollup (neither: zeros).
+ */
+export function assembleDays(
+  pieces: readonly DayPiece[],
+  computed: ReadonlyMap<DayPiece, Availability>,
+  rolled: ReadonlyMap<string, Availability>,
+): { total: Availability; byDay: { day: string; figures: Availability }[] } {
+  const byDay = pieces.map((piece) => ({
+    day: piece.day,
+    figures: computed.get(piece) ?? rolled.get(piece.day) ?? { ...ZERO_AVAILABILITY },
+  }));
+  return { total: sumAvailability(byDay.map((d) => d.figures)), byDay };
 }

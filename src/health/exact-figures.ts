@@ -15,14 +15,22 @@ import type { Bounds } from './calendar.js';
 import { FAST_TYPES, together } from './pg-reads.js';
 import type { HealthState } from './types.js';
 import {
+  CAMERAS_BELOW_NODES,
   type CameraSet,
   countCameras,
+  countCamerasByNode,
   exclusionRows,
   intervalRows,
   rangeLiteral,
   type SpanParams,
   setFilter,
 } from './window-history.js';
+
+/**
+ * Whose figures: a node's or a camera's, or those of each of several nodes (their ids in $1, a uuid[]) whose
+ * subtrees do not overlap, so that a camera counts for one of them at most.
+ */
+type TotalsSet = { kind: 'node' | 'camera'; id: string } | { kind: 'nodes' };
 
 /**
  * The figures of a piece summed over many cameras, in SQL. A camera with no exclusion in the piece has
@@ -33,7 +41,7 @@ import {
  * piece are read in full and computed one by one. Times are taken in the milliseconds the ledger is computed
  * in (node-pg truncates to the millisecond, as date_bin does here).
  */
-function exactTotalsSql(set: { kind: 'node' | 'camera'; id: string }): string {
+function exactTotalsSql(set: TotalsSet): string {
   // summed as intervals (whole microseconds), turned into milliseconds once
   const ms = (span: string) => `extract(epoch FROM sum(${span})) * 1000`;
   // down to the millisecond, as node-pg reads it (date_bin: plain arithmetic, no time zone to apply)
@@ -43,43 +51,52 @@ function exactTotalsSql(set: { kind: 'node' | 'camera'; id: string }): string {
   const xs = `x.status = 'approved' AND ${overlaps('x.from_at', 'x.to_at')}`;
   const from = `greatest(${trunc('i.from_at')}, c.lo)`;
   const to = `least(coalesce(${trunc('i.to_at')}, c.hi), c.hi)`;
+  // which cameras, each with the node its figures count for (null: the set's own)
+  const cameras =
+    set.kind === 'nodes'
+      ? `SELECT c.id, g.node_id, c.commissioned_at, c.retired_at FROM ${CAMERAS_BELOW_NODES}`
+      : `SELECT c.id, NULL::uuid AS node_id, c.commissioned_at, c.retired_at
+           FROM cameras c JOIN districts s ON s.id = c.site_id WHERE ${setFilter(set)}`;
   return `
     WITH c AS MATERIALIZED (
-      SELECT c.id, c.commissioned_at, c.retired_at,
+      SELECT c.id, c.node_id, c.commissioned_at, c.retired_at,
              greatest($4, ${trunc('c.commissioned_at')}) AS lo, least($5, $6::timestamptz, ${trunc('c.retired_at')}) AS hi
-        FROM cameras c JOIN districts s ON s.id = c.site_id
-       WHERE ${setFilter(set)} AND c.commissioned_at < $3 AND (c.retired_at IS NULL OR c.retired_at > $2)
+        FROM (${cameras}) c
+       WHERE c.commissioned_at < $3 AND (c.retired_at IS NULL OR c.retired_at > $2)
     ), iv AS (
       SELECT i.id, i.camera_id, i.from_at, i.to_at, i.state, i.reason FROM state_intervals i
        WHERE ${overlaps('i.from_at', 'i.to_at')}${set.kind === 'camera' ? ' AND i.camera_id = $1::uuid' : ''}
     ), ex AS MATERIALIZED (
-      SELECT x.camera_id, x.from_at, x.to_at, x.kind
+      SELECT x.camera_id, c.node_id, x.from_at, x.to_at, x.kind
         FROM availability_exclusions x JOIN c ON c.id = x.camera_id WHERE ${xs}
       UNION ALL
-      SELECT c.id, x.from_at, x.to_at, x.kind
+      SELECT c.id, c.node_id, x.from_at, x.to_at, x.kind
         FROM availability_exclusions x JOIN districts s ON s.ancestors @> ARRAY[x.district_id]
         JOIN cameras cs ON cs.site_id = s.id JOIN c ON c.id = cs.id
        WHERE x.district_id IS NOT NULL AND ${xs}
     ), xc AS MATERIALIZED (
-      SELECT DISTINCT camera_id FROM ex
+      SELECT DISTINCT camera_id, node_id FROM ex
     )
     SELECT 'n' AS kind, NULL::uuid AS camera_id, NULL::timestamptz AS a, NULL::timestamptz AS b,
-           NULL::text AS state, NULL::text AS reason, (SELECT count(*) FROM c)::float8 AS n
+           NULL::text AS state, NULL::text AS reason, count(*)::float8 AS n, c.node_id
+      FROM c GROUP BY c.node_id
     UNION ALL
-    SELECT 't', NULL, NULL, NULL, NULL, NULL, coalesce(${ms('c.hi - c.lo')}, 0)::float8
+    SELECT 't', NULL, NULL, NULL, NULL, NULL, coalesce(${ms('c.hi - c.lo')}, 0)::float8, c.node_id
       FROM c WHERE c.lo < c.hi AND c.id NOT IN (SELECT camera_id FROM xc)
+     GROUP BY c.node_id
     UNION ALL
-    SELECT 'g', NULL, NULL, NULL, i.state, i.reason, (${ms(`${to} - ${from}`)})::float8
+    SELECT 'g', NULL, NULL, NULL, i.state, i.reason, (${ms(`${to} - ${from}`)})::float8, c.node_id
       FROM iv i JOIN c ON c.id = i.camera_id
      WHERE c.lo < c.hi AND c.id NOT IN (SELECT camera_id FROM xc) AND ${from} < ${to}
-     GROUP BY i.state, i.reason
+     GROUP BY c.node_id, i.state, i.reason
     UNION ALL
-    SELECT 'c', c.id, c.commissioned_at, c.retired_at, NULL, NULL, NULL FROM c JOIN xc ON xc.camera_id = c.id
+    SELECT 'c', c.id, c.commissioned_at, c.retired_at, NULL, NULL, NULL, c.node_id
+      FROM c JOIN xc ON xc.camera_id = c.id
     UNION ALL
-    SELECT 'i', i.camera_id, i.from_at, i.to_at, i.state, i.reason, i.id::float8
+    SELECT 'i', i.camera_id, i.from_at, i.to_at, i.state, i.reason, i.id::float8, xc.node_id
       FROM iv i JOIN xc ON xc.camera_id = i.camera_id
     UNION ALL
-    SELECT 'x', ex.camera_id, ex.from_at, ex.to_at, ex.kind, NULL, NULL FROM ex`;
+    SELECT 'x', ex.camera_id, ex.from_at, ex.to_at, ex.kind, NULL, NULL, ex.node_id FROM ex`;
 }
 
 type TotalsRow = [
@@ -90,6 +107,8 @@ type TotalsRow = [
   state: string | null,
   reason: string | null,
   n: number | null,
+  /** the node the row counts for (null: the set's own) */
+  nodeId: string | null,
 ];
 
 /** exactTotalsSql's rows for one piece, folded: its figures, and the cameras alive in the window. */
@@ -200,6 +219,64 @@ export async function exactTotals(
   if (pieces.length === 0) return { cameras: await countCameras(db, set, window), figures: [] };
   const results = await together(db, ...pieces.map((piece) => () => exactPiece(db, set, window, piece, now)));
   return { cameras: results[0]?.cameras ?? 0, figures: results.map((r) => r.figures) };
+}
+
+/** The rows of exactTotalsSql split by the node they count for. */
+function rowsByNode(rows: readonly TotalsRow[]): Map<string | null, TotalsRow[]> {
+  const out = new Map<string | null, TotalsRow[]>();
+  for (const row of rows) {
+    const nodeId = row[7];
+    const list = out.get(nodeId);
+    if (list) list.push(row);
+    else out.set(nodeId, [row]);
+  }
+  return out;
+}
+
+async function exactPieceByNode(
+  db: Queryable,
+  nodeIds: readonly string[],
+  window: Bounds,
+  piece: Bounds,
+  now: Date,
+): Promise<Map<string, { cameras: number; figures: Availability }>> {
+  const { rows } = await db.query<TotalsRow>({
+    text: exactTotalsSql({ kind: 'nodes' }),
+    values: [nodeIds, window.from, window.to, piece.from, piece.to, now],
+    types: FAST_TYPES,
+    rowMode: 'array',
+  });
+  const byNode = rowsByNode(rows);
+  // a node without rows (no camera in the window) is folded like one: zeros
+  return new Map(nodeIds.map((id) => [id, sumTotalsRows(byNode.get(id) ?? [], piece, now)]));
+}
+
+/**
+ * exactTotals for each of several nodes whose subtrees do not overlap (nodes of one level of the tree): the
+ * same figures and cameras per node, with one query per piece for all of them rather than one per node.
+ */
+export async function exactTotalsByNode(
+  db: Queryable,
+  nodeIds: readonly string[],
+  window: Bounds,
+  pieces: readonly Bounds[],
+  now: Date,
+): Promise<Map<string, { cameras: number; figures: Availability[] }>> {
+  if (nodeIds.length === 0) return new Map();
+  if (pieces.length === 0) {
+    const counts = await countCamerasByNode(db, nodeIds, window);
+    return new Map(nodeIds.map((id) => [id, { cameras: counts.get(id) ?? 0, figures: [] }]));
+  }
+  const results = await together(
+    db,
+    ...pieces.map((piece) => () => exactPieceByNode(db, nodeIds, window, piece, now)),
+  );
+  return new Map(
+    nodeIds.map((id) => {
+      const perPiece = results.map((r) => r.get(id) as { cameras: number; figures: Availability });
+      return [id, { cameras: perPiece[0]?.cameras ?? 0, figures: perPiece.map((p) => p.figures) }];
+    }),
+  );
 }
 
 /**

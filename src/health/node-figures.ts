@@ -18,10 +18,10 @@ import {
   ZERO_AVAILABILITY,
 } from './availability.js';
 import type { Bounds, DayPiece } from './calendar.js';
-import { planWindow } from './day-pieces.js';
-import { exactCamera, exactTotals } from './exact-figures.js';
+import { assembleDays, planWindow } from './day-pieces.js';
+import { exactCamera, exactTotals, exactTotalsByNode } from './exact-figures.js';
 import { FAST_TYPES, together } from './pg-reads.js';
-import { parseRolled, readRolled, rolledJson } from './rollup-reads.js';
+import { parseRolled, readRolled, readRolledByNode, rolledJson } from './rollup-reads.js';
 import type { HealthState } from './types.js';
 import {
   type CameraSet,
@@ -64,11 +64,7 @@ async function figuresOf(
     ...exact.map((p, i) => [p, edges.figures[i] as Availability] as const),
     ...late.map((p, i) => [p, lateFigures[i] as Availability] as const),
   ]);
-  const byDay = pieces.map((piece) => ({
-    day: piece.day,
-    figures: computed.get(piece) ?? (rolled.get(piece.day) as Availability),
-  }));
-  return { cameras: edges.cameras, total: sumAvailability(byDay.map((d) => d.figures)), byDay };
+  return { cameras: edges.cameras, ...assembleDays(pieces, computed, rolled) };
 }
 
 /**
@@ -83,6 +79,47 @@ export function nodeFigures(
   timeZone: string,
 ): Promise<NodeFigures> {
   return figuresOf(db, { kind: 'node', id: nodeId }, window, now, timeZone);
+}
+
+/**
+ * nodeFigures for each of several nodes whose subtrees do not overlap (nodes of one level of the tree), the
+ * same figures, read for all of them at once: the rollups in one query, each exact piece in one query.
+ */
+export async function nodeFiguresByNode(
+  db: Queryable,
+  nodeIds: readonly string[],
+  window: Bounds,
+  now: Date,
+  timeZone: string,
+): Promise<Map<string, NodeFigures>> {
+  if (nodeIds.length === 0) return new Map();
+  const { pieces, candidates, exact, first, last } = planWindow(window, now, timeZone);
+  const [rolled, edges] = await together(
+    db,
+    async () =>
+      first && last
+        ? readRolledByNode(db, nodeIds, first.day, last.day, timeZone)
+        : new Map<string, Map<string, Availability>>(),
+    () => exactTotalsByNode(db, nodeIds, window, exact, now),
+  );
+  // a day's rollup is valid or not for every node alike; a day any node lacks is computed for all of them
+  const late = candidates.filter((p) => nodeIds.some((id) => !rolled.get(id)?.has(p.day)));
+  const lateFigures =
+    late.length > 0
+      ? await exactTotalsByNode(db, nodeIds, window, late, now)
+      : new Map<string, { figures: Availability[] }>();
+  return new Map(
+    nodeIds.map((id) => {
+      const edge = edges.get(id) as { cameras: number; figures: Availability[] };
+      const lateOf = lateFigures.get(id)?.figures ?? [];
+      const computed = new Map<DayPiece, Availability>([
+        ...exact.map((p, i) => [p, edge.figures[i] as Availability] as const),
+        ...late.map((p, i) => [p, lateOf[i] as Availability] as const),
+      ]);
+      const nodeRolled = rolled.get(id) ?? new Map<string, Availability>();
+      return [id, { cameras: edge.cameras, ...assembleDays(pieces, computed, nodeRolled) }];
+    }),
+  );
 }
 
 type CameraRow = [

@@ -56,3 +56,19 @@ export async function readRolled(
   });
   return parseRolled(rows[0]?.days ?? null);
 }
+
+/** readRolled for each of several nodes: every valid day in [first, last] for each (no row: zeros). */
+export async function readRolledByNode(
+  db: Queryable,
+  nodeIds: readonly string[],
+  first: string,
+  last: string,
+  timeZone: string,
+): Promise<Map<string, Map<string, Availability>>> {
+  const { rows } = await db.query<{ node_id: string; days: [string, ...number[]][] | null }>(
+    `SELECT g.node_id, ${rolledJson('availability_node_daily t ON t.node_id = g.node_id AND t.day = v.day')} AS days
+       FROM unnest($1::uuid[]) AS g(node_id)`,
+    [nodeIds, first, last, timeZone],
+  );
+  return new Map(rows.map((r) => [r.node_id, parseRolled(r.days)]));
+}

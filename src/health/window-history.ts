@@ -110,6 +110,28 @@ export async function countCameras(db: Queryable, set: CameraSet, window: Bounds
 }
 
 /**
+ * SQL (a FROM list): the cameras below each node of $1 (uuid[]) as `c`, with the node as `g.node_id` — a
+ * camera once per node above it, so once at most when the nodes' subtrees do not overlap.
+ */
+export const CAMERAS_BELOW_NODES = `unnest($1::uuid[]) AS g(node_id)
+  JOIN districts s ON s.ancestors @> ARRAY[g.node_id] JOIN cameras c ON c.site_id = s.id`;
+
+/** countCameras for each of several nodes (those without a camera alive in the window: absent). */
+export async function countCamerasByNode(
+  db: Queryable,
+  nodeIds: readonly string[],
+  window: Bounds,
+): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ node_id: string; n: number }>(
+    `SELECT g.node_id, count(*)::int AS n FROM ${CAMERAS_BELOW_NODES}
+      WHERE c.commissioned_at < $3 AND (c.retired_at IS NULL OR c.retired_at > $2)
+      GROUP BY g.node_id`,
+    [nodeIds, window.from, window.to],
+  );
+  return new Map(rows.map((r) => [r.node_id, r.n]));
+}
+
+/**
  * The state intervals and approved exclusions of a set's cameras overlapping any of the spans: the rows
  * loadLedger reads for each span (its tests verbatim), found through the span indexes, each camera's
  * intervals in (from_at, id) order.

@@ -122,6 +122,11 @@ interface Avail {
 describe('bureau dashboard', () => {
   it('shows the county’s rate now and by day, and ranks towns and police districts', async () => {
     await signInThroughConsole(page, base, 'bureau', PASSWORD);
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/v1/availability')) asked.push(path);
+    });
     await page.goto(`${base}/#/bureau?month=${MONTH}`);
     const dash = page.locator('[data-from]');
     await expect.poll(() => dash.getAttribute('data-from')).toBe(S.toISOString());
@@ -138,6 +143,15 @@ describe('bureau dashboard', () => {
       .poll(() => page.locator('[data-test=rate-period]').textContent())
       .toBe(`${pct(county.figures.effectiveRate)}%`);
     expect(await page.locator('[data-test=rate-chart] canvas').count()).toBe(1);
+    // the county's figures, one ranking per level, and the gap of the one district below target
+    await expect.poll(() => asked.length).toBeGreaterThanOrEqual(5);
+    expect(asked.sort()).toEqual([
+      '/api/v1/availability',
+      '/api/v1/availability/gap',
+      '/api/v1/availability/live',
+      '/api/v1/availability/ranking',
+      '/api/v1/availability/ranking',
+    ]);
     const districts = page.locator('[data-table^="police-districts"] .el-table__body tr');
     await expect.poll(() => districts.count()).toBe(3);
     // best first: A2 (never down), B1, A1
@@ -154,13 +168,11 @@ describe('bureau dashboard', () => {
   });
 
   it('exports the police-district ranking as CSV and XLSX with the API’s figures', async () => {
-    const ids = { 节点A1: fx.node.A1, 节点A2: fx.node.A2, 节点B1: fx.node.B1 } as Record<string, string>;
-    const expected = new Map<string, Avail>();
-    for (const [name, id] of Object.entries(ids))
-      expected.set(
-        name,
-        await apiGet<Avail>(`/availability?nodeId=${id}&from=${window.from}&to=${window.to}`),
-      );
+    const ranking = await apiGet<{ rows: (Avail & { name: string })[] }>(
+      `/availability/ranking?kind=police_district&from=${window.from}&to=${window.to}`,
+    );
+    expect(ranking.rows.map((r) => r.name).sort()).toEqual(['节点A1', '节点A2', '节点B1']);
+    const expected = new Map<string, Avail>(ranking.rows.map((r) => [r.name, r]));
 
     const csv = await exportOf('police-districts', 'CSV');
     expect(csv.name).toBe(`police-districts-${MONTH}.csv`);

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import type { Availability, District } from '../../src/console/lib/bureau-types.js';
+import type { RankingRow } from '../../src/console/lib/bureau-types.js';
 import {
   gapRows,
   incidentRows,
@@ -14,14 +14,21 @@ import {
 } from '../../src/console/lib/bureau-view.js';
 import { type Column, csvCell, toCsv, toXlsx } from '../../src/console/lib/export-table.js';
 
-const node = (id: string, name: string, parentId: string | null = 'p'): District => ({
-  id,
+const ranked = (
+  nodeId: string,
+  name: string,
+  effectiveRate: number | null,
+  meetsTarget: boolean | null = null,
+): RankingRow => ({
+  nodeId,
   name,
-  parentId,
   kind: 'police_district',
+  parentId: 'p',
+  parentName: '上级',
+  cameras: effectiveRate === null ? 0 : 2,
+  meetsTarget,
+  figures: { scheduledMs: 1, effectiveMs: 1, effectiveRate, onlineRate: effectiveRate },
 });
-const avail = (effectiveRate: number | null, cameras = 1, meetsTarget: boolean | null = null) =>
-  ({ cameras, meetsTarget, figures: { effectiveRate, onlineRate: effectiveRate } }) as Availability;
 
 describe('bureau dashboard view logic', () => {
   it('takes a month as a window, cut at now for the current month', () => {
@@ -38,19 +45,23 @@ describe('bureau dashboard view logic', () => {
     expect(parseMonth(['2026-10'])).toBeNull();
   });
 
-  it('ranks nodes by effective rate, best first, those without figures last', () => {
+  it('ranks the API’s worst-first nodes by effective rate, best first, those without figures last', () => {
     const rows = rankRows(
-      [node('a', '甲'), node('b', '乙'), node('c', '丙'), node('d', '丁')],
-      [avail(0.9), avail(null, 0), avail(0.99), avail(0.96)],
-      (id) => (id === 'p' ? '上级' : ''),
+      [
+        ranked('a', '甲', 0.9, false),
+        ranked('d', '丁', 0.96, true),
+        ranked('c', '丙', 0.99),
+        ranked('b', '乙', null),
+      ],
       (ok) => String(ok),
     );
-    expect(rows.map((r) => [r.rank, r.name, r.parent])).toEqual([
-      [1, '丙', '上级'],
-      [2, '丁', '上级'],
-      [3, '甲', '上级'],
-      [4, '乙', '上级'],
+    expect(rows.map((r) => [r.rank, r.id, r.name, r.parent, r.cameras, r.meets])).toEqual([
+      [1, 'c', '丙', '上级', 2, 'null'],
+      [2, 'd', '丁', '上级', 2, 'true'],
+      [3, 'a', '甲', '上级', 2, 'false'],
+      [4, 'b', '乙', '上级', 0, 'null'],
     ]);
+    expect(rows[0]).toMatchObject({ onlineRate: 0.99, effectiveRate: 0.99 });
   });
 
   it('lists each camera to repair under its district, lost time in hours', () => {

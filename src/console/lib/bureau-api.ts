@@ -1,5 +1,13 @@
 import { get, type Page } from './api';
-import type { Availability, ContractorRow, District, Gap, IncidentDown, Window } from './bureau-types';
+import type {
+  Availability,
+  ContractorRow,
+  District,
+  Gap,
+  IncidentDown,
+  RankingRow,
+  Window,
+} from './bureau-types';
 
 export type * from './bureau-types';
 
@@ -7,6 +15,9 @@ export const districtsOfKind = (kind: string) =>
   get<Page<District>>('/districts', { kind, limit: 500 }).then((p) => p.items);
 export const availability = (nodeId: string, w: Window) =>
   get<Availability>('/availability', { nodeId, ...w });
+/** Every node of a level in the caller's scope with its figures (town: towns and townships), worst first. */
+export const ranking = (kind: 'town' | 'police_district', w: Window) =>
+  get<{ rows: RankingRow[] }>('/availability/ranking', { kind, ...w }).then((r) => r.rows);
 export const liveShare = (nodeId: string) =>
   get<{ effectiveShare: number | null; byState: Record<string, number> }>('/availability/live', { nodeId });
 export const gap = (nodeId: string, w: Window) => get<Gap>('/availability/gap', { nodeId, ...w });

@@ -11,6 +11,7 @@ import {
   incidentsDown,
   liveShare,
   mapLimit,
+  ranking,
   type Window,
 } from './bureau-api';
 import { type GapRow, gapRows, type RankRow, rankRows, TARGET } from './bureau-view';
@@ -52,12 +53,6 @@ export function useBureauData(words: {
     incidents: part<IncidentDown[]>([]),
   });
 
-  async function rank(kinds: string[], names: Map<string, string>, w: Window) {
-    const nodes = (await Promise.all(kinds.map(districtsOfKind))).flat();
-    const figures = await mapLimit(nodes, 6, (n) => availability(n.id, w));
-    return rankRows(nodes, figures, (id) => (id ? (names.get(id) ?? '') : ''), words.meets);
-  }
-
   let generation = 0;
   async function load(w: Window) {
     const mine = ++generation;
@@ -65,14 +60,11 @@ export function useBureauData(words: {
     await fill(state.county, async () => (await districtsOfKind('county'))[0] ?? null, current);
     const county = state.county.data;
     if (!county || !current()) return;
-    const towns = await districtsOfKind('town').catch(() => [] as District[]);
-    const townships = await districtsOfKind('township').catch(() => [] as District[]);
-    const names = new Map([county, ...towns, ...townships].map((d) => [d.id, d.name]));
     await Promise.all([
       fill(state.now, async () => (await liveShare(county.id)).effectiveShare, current),
       fill(state.period, () => availability(county.id, w), current),
-      fill(state.towns, () => rank(['town', 'township'], names, w), current),
-      fill(state.districts, () => rank(['police_district'], names, w), current),
+      fill(state.towns, async () => rankRows(await ranking('town', w), words.meets), current),
+      fill(state.districts, async () => rankRows(await ranking('police_district', w), words.meets), current),
       fill(state.sla, () => contractorReport(w), current),
       fill(state.incidents, () => incidentsDown(w), current),
     ]);

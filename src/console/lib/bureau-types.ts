@@ -13,6 +13,17 @@ export interface Availability {
   figures: Figures;
   byDay: { day: string; figures: Figures }[];
 }
+/** A node of GET /availability/ranking: its figures over the window, as GET /availability gives them. */
+export interface RankingRow {
+  nodeId: string;
+  kind: string;
+  name: string;
+  parentId: string | null;
+  parentName: string | null;
+  cameras: number;
+  meetsTarget: boolean | null;
+  figures: Figures;
+}
 export interface District {
   id: string;
   kind: string;

@@ -1,4 +1,4 @@
-import type { Availability, ContractorRow, District, Gap, IncidentDown } from './bureau-types.js';
+import type { ContractorRow, Gap, IncidentDown, RankingRow } from './bureau-types.js';
 import type { Column } from './export-table.js';
 
 export const TARGET = 0.95;
@@ -41,26 +41,18 @@ export interface RankRow extends Record<string, unknown> {
   meets: string;
 }
 
-/** Nodes ranked by effective rate, best first (nodes with no scheduled time last). */
-export function rankRows(
-  nodes: District[],
-  figures: Availability[],
-  nameOf: (id: string | null) => string,
-  meets: (ok: boolean | null) => string,
-): RankRow[] {
-  const rows = nodes.map((n, i) => {
-    const a = figures[i] as Availability;
-    return {
-      rank: 0,
-      id: n.id,
-      name: n.name,
-      parent: nameOf(n.parentId),
-      cameras: a.cameras,
-      onlineRate: a.figures.onlineRate,
-      effectiveRate: a.figures.effectiveRate,
-      meets: meets(a.meetsTarget),
-    };
-  });
+/** The ranking's nodes by effective rate, best first (nodes with no scheduled time last). */
+export function rankRows(ranking: RankingRow[], meets: (ok: boolean | null) => string): RankRow[] {
+  const rows = ranking.map((n) => ({
+    rank: 0,
+    id: n.nodeId,
+    name: n.name,
+    parent: n.parentName ?? '',
+    cameras: n.cameras,
+    onlineRate: n.figures.onlineRate,
+    effectiveRate: n.figures.effectiveRate,
+    meets: meets(n.meetsTarget),
+  }));
   rows.sort((a, b) => (b.effectiveRate ?? -1) - (a.effectiveRate ?? -1) || a.name.localeCompare(b.name));
   return rows.map((r, i) => ({ ...r, rank: i + 1 }));
 }

@@ -10,9 +10,19 @@ import { cameraLayers, type RecentResult } from '../../health/layers.js';
 import { readHealth } from '../../health/ledger-repo.js';
 import { nodeCameraFigures } from '../../health/node-camera-figures.js';
 import { nodeFigures } from '../../health/node-figures.js';
+import { RANKING_KINDS } from '../../health/ranking.js';
+import { availabilityRanking } from '../../health/ranking-repo.js';
 import type { Deps } from '../deps.js';
 import { allow, principalOf } from '../guard.js';
-import { errorReplies, IdParams, NullableTimestamp, Timestamp, Uuid } from '../schemas/common.js';
+import {
+  errorReplies,
+  IdParams,
+  NullableTimestamp,
+  NullableUuid,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../schemas/common.js';
 
 /** The county's rule: 视频监控设施有效率 ≥ 95%. */
 const TARGET = 0.95;
@@ -40,6 +50,15 @@ const Figures = Type.Object({
 const WindowQuery = Type.Object(
   {
     nodeId: Uuid,
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+const RankingQuery = Type.Object(
+  {
+    kind: StringEnum(RANKING_KINDS, 'town: the towns and townships; police_district: the police districts'),
     from: Type.String({ format: 'date-time' }),
     to: Type.String({ format: 'date-time' }),
   },
@@ -108,6 +127,49 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
           figures: { ...total, ...r },
           byDay,
         };
+      },
+    );
+
+    app.get(
+      '/availability/ranking',
+      {
+        onRequest: read,
+        schema: {
+          tags,
+          description:
+            'Every node of a level of the tree in your scope with its figures over a window (those GET /availability gives it), worst effective rate first, nodes with nothing scheduled last',
+          querystring: RankingQuery,
+          response: {
+            200: Type.Object({
+              kind: Type.String(),
+              from: Timestamp,
+              to: Timestamp,
+              target: Type.Number(),
+              rows: Type.Array(
+                Type.Object({
+                  nodeId: Uuid,
+                  kind: Type.String(),
+                  name: Type.String(),
+                  parentId: NullableUuid,
+                  parentName: Type.Union([Type.String(), Type.Null()]),
+                  cameras: Type.Integer(),
+                  meetsTarget: Type.Union([Type.Boolean(), Type.Null()]),
+                  figures: Figures,
+                }),
+              ),
+            }),
+            ...errorReplies,
+          },
+        },
+      },
+      async (req) => {
+        const window = windowOf(req.query);
+        const rows = await availabilityRanking(db, principalOf(req), req.query.kind, window, {
+          now: new Date(),
+          timeZone: config.timeZone,
+          target: TARGET,
+        });
+        return { kind: req.query.kind, from: window.from, to: window.to, target: TARGET, rows };
       },
     );
 
