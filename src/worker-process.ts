@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { CredentialVault } from './cameras/credential-vault.js';
 import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
@@ -9,6 +9,7 @@ import { createLogger } from './logger.js';
 import { createProbeMetrics } from './probing/metrics.js';
 import { closeOnSignals } from './process-lifecycle.js';
 import { bullConnection } from './queues.js';
+import { readiness } from './readiness.js';
 import type { WorkerContext } from './worker-context.js';
 
 /**
@@ -26,6 +27,13 @@ export async function runWorkerProcess(
     const connection = bullConnection(config, `worker-${name}`, log);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'xueliang_worker_' });
+    new Gauge({
+      name: 'xueliang_worker_info',
+      // not `worker`: the compose Prometheus config gives every worker target that label already
+      help: 'A worker process of this kind runs here (always 1)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }).set({ kind: name }, 1);
     const ctx: WorkerContext = {
       db,
       vault: new CredentialVault(config.credentialKeys),
@@ -35,7 +43,12 @@ export async function runWorkerProcess(
     };
     const running = await start(ctx, connection);
     const metricsServer = config.workerMetricsPort
-      ? await serveMetrics(registry, config.http.host, config.workerMetricsPort)
+      ? await serveMetrics(registry, config.http.host, config.workerMetricsPort, () =>
+          readiness(
+            { db, redis: connection, pingQueues: () => connection.ping() },
+            config.dependencyTimeoutMs,
+          ),
+        )
       : null;
     log.info(`${name} worker running`);
     closeOnSignals(
@@ -50,8 +63,15 @@ export async function runWorkerProcess(
   });
 }
 
-/** /metrics and /healthz of a worker process, for Prometheus and the orchestrator. */
-function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+/** /metrics, /healthz (alive) and /readyz (Postgres and the queues' Redis answer) of a worker process. */
+function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  ready: () => Promise<{ ready: boolean }>,
+): Promise<Server> {
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
       registry.metrics().then(
@@ -59,7 +79,9 @@ function serveMetrics(registry: Registry, host: string, port: number): Promise<S
         () => res.writeHead(500).end(),
       );
     } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      json(res, 200, { ok: true });
+    } else if (req.url === '/readyz') {
+      ready().then((r) => json(res, r.ready ? 200 : 503, r));
     } else {
       res.writeHead(404).end();
     }

@@ -5,6 +5,9 @@
 /** Where a camera stands. 'unknown' (never judged yet) and 'maintenance' are not counted in any rate. */
 export type HealthState = 'unknown' | 'online' | 'degraded' | 'offline' | 'maintenance';
 
+/** The county's rule: at least 95% of the video installations must be effective (视频监控设施有效率≥95%). */
+export const EFFECTIVE_TARGET = 0.95;
+
 export const HEALTH_STATES: readonly HealthState[] = [
   'unknown',
   'online',

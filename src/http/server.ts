@@ -7,13 +7,13 @@ import { loadProfilesSync } from '../cameras/profiles.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db.js';
 import { withDeadline } from '../deadline.js';
-import { registerHealthGauges } from '../health/metrics.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { migrate } from '../migrate.js';
 import { bullConnection, createQueue, type DiscoveryJob, type NotifyJob, QUEUES } from '../queues.js';
 import { createRedis } from '../redis.js';
 import { RelayService } from '../relay/cluster-service.js';
+import { registerApiGauges } from './api-gauges.js';
 import { type App, buildApp } from './app.js';
 import type { Deps } from './deps.js';
 
@@ -51,6 +51,7 @@ const PROFILES_DIR = fileURLToPath(new URL('../../camera-profiles/', import.meta
 
 /** Connections a Deps owns beyond the ones it exposes, closed with it. */
 const owned = new WeakMap<Deps, { disconnect: () => void }[]>();
+const closers = new WeakMap<Deps, () => Promise<void>>();
 
 export function createDeps(config: Config, log = createLogger(config.logLevel)): Deps {
   const profiles = loadProfilesSync(PROFILES_DIR); // first: a bad profile stops start-up before any connection
@@ -76,7 +77,7 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
       notify: createQueue<NotifyJob>(config, QUEUES.notify, bull, log),
     },
   };
-  registerHealthGauges(deps.metrics.registry, deps.db);
+  closers.set(deps, registerApiGauges(deps, bull));
   owned.set(deps, [subscriber, bull]);
   return deps;
 }
@@ -84,6 +85,11 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.relay.close(); // every viewer's audit row closed and every ffmpeg reaped, while Postgres is still here
   await deps.alertFeed.stop();
+  await withDeadline(
+    closers.get(deps)?.() ?? Promise.resolve(),
+    deps.config.dependencyTimeoutMs,
+    'gauges close',
+  ).catch(() => undefined);
   for (const connection of owned.get(deps) ?? []) connection.disconnect();
   // with its connection gone, closing the queue only settles its own state; never wait long on it
   for (const queue of [deps.queues.discovery, deps.queues.notify]) {

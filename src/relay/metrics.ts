@@ -1,9 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-/** The relay's series: no per-camera labels (cardinality), kinds only. */
+/**
+ * The relay's series: no per-camera labels (cardinality), kinds only. Every known label value starts at zero,
+ * so a rate or a sum has a series to read before the first upstream or refusal happens.
+ */
 export function createRelayMetrics(registry: Registry) {
   const registers = [registry];
-  return {
+  const metrics = {
     upstreams: new Gauge({
       name: 'xueliang_relay_upstreams',
       help: 'Upstreams open on this instance, by kind (copy, transcode, remote)',
@@ -47,6 +50,9 @@ export function createRelayMetrics(registry: Registry) {
       registers,
     }),
   };
+  for (const kind of ['copy', 'transcode', 'remote']) metrics.upstreams.set({ kind }, 0);
+  for (const status of ['snapshots_only', 'failed']) metrics.refusals.inc({ status }, 0);
+  return metrics;
 }
 
 export type RelayMetrics = ReturnType<typeof createRelayMetrics>;

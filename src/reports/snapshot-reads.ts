@@ -6,15 +6,9 @@ import { systemPrincipal } from '../auth/policy.js';
 import type { Queryable } from '../db.js';
 import { localMonthBounds } from '../health/calendar.js';
 import { nodeFigures } from '../health/node-figures.js';
+import { EFFECTIVE_TARGET } from '../health/types.js';
 import { contractorReport } from '../tickets/reports-repo.js';
-import {
-  type AreaFigures,
-  areaFigures,
-  dayFigures,
-  type MonthlySnapshot,
-  TARGET,
-  worstFirst,
-} from './snapshot.js';
+import { type AreaFigures, areaFigures, dayFigures, type MonthlySnapshot, worstFirst } from './snapshot.js';
 
 interface AreaNode {
   id: string;
@@ -59,7 +53,7 @@ export async function readMonthlySnapshot(
     timeZone,
     from: window.from.toISOString(),
     to: window.to.toISOString(),
-    target: TARGET,
+    target: EFFECTIVE_TARGET,
     county: areaFigures({
       nodeId: county.id,
       name: county.name,

@@ -4,10 +4,8 @@
  * and the contractors' SLA. Pure: the figures are read elsewhere (snapshot-reads.ts).
  */
 import { type Availability, type Rates, rates } from '../health/availability.js';
+import { EFFECTIVE_TARGET } from '../health/types.js';
 import type { ContractorFigures } from '../tickets/rules.js';
-
-/** The county's rule: 视频监控设施有效率 ≥ 95%, as GET /availability states it. */
-export const TARGET = 0.95;
 
 export type RatedFigures = Availability & Rates;
 
@@ -52,7 +50,7 @@ export function rated(figures: Availability): RatedFigures {
 }
 
 export function meetsTarget(figures: Rates): boolean | null {
-  return figures.effectiveRate === null ? null : figures.effectiveRate >= TARGET;
+  return figures.effectiveRate === null ? null : figures.effectiveRate >= EFFECTIVE_TARGET;
 }
 
 export interface NodeMonth {

@@ -19,10 +19,13 @@ describe('operations endpoints', () => {
     expect(res.json()).toEqual({ ok: true });
   });
 
-  it('/readyz is green with Postgres and Redis up', async () => {
+  it('/readyz is green with Postgres, Redis and the queues up', async () => {
     const res = await api.app.inject({ url: '/readyz' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ ready: true, checks: { postgres: { ok: true }, redis: { ok: true } } });
+    expect(res.json()).toEqual({
+      ready: true,
+      checks: { postgres: { ok: true }, redis: { ok: true }, queues: { ok: true } },
+    });
   });
 
   it('/readyz is red, naming Redis, when Redis cannot be reached', async () => {
@@ -36,6 +39,7 @@ describe('operations endpoints', () => {
       expect(res.statusCode).toBe(503);
       expect(res.json().checks.postgres.ok).toBe(true);
       expect(res.json().checks.redis.ok).toBe(false);
+      expect(res.json().checks.queues.ok).toBe(false);
     } finally {
       await broken.close();
     }

@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialVault } from '../../src/cameras/credential-vault.js';
 import { parseCredentialKeys } from '../../src/config.js';
 import { migrate } from '../../src/migrate.js';
+import { crashRedis, freePort, startPrivateRedis } from '../support/private-redis.js';
 import { type RtspCounty, startRtspCounty } from '../support/rtsp-county.js';
 
 // A probe worker process carries on by itself when Redis or Postgres is stopped and started again. Both servers
@@ -20,7 +20,6 @@ const CAMERAS = 20;
 const INTERVAL_MS = 1000;
 const RTSP_HOST = '127.78.0.1';
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const REDIS_SERVER = '/usr/bin/redis-server';
 const OUTAGE_MS = 3000;
 /** how long the worker has to record a whole slot again once its server is back */
 const RECOVERY_DEADLINE_MS = 30_000;
@@ -41,61 +40,14 @@ let county: RtspCounty | undefined;
 let worker: ChildProcess | undefined;
 const workerLog: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function startRedis(): Promise<ChildProcess> {
-  const child = spawn(
-    REDIS_SERVER,
-    [
-      '--port',
-      String(redisPort),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      tmp as string,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
+  return startPrivateRedis(redisPort, tmp as string);
 }
 
 function stopRedis(): Promise<void> {
   const child = redis;
   redis = undefined;
-  return new Promise((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    // a crash, not a shutdown: nothing is saved and every client loses its connection at once
-    child.kill('SIGKILL');
-  });
+  return crashRedis(child);
 }
 
 /** A PostgreSQL binary run as the postgres user (the server refuses root). */

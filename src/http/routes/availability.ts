@@ -12,6 +12,7 @@ import { nodeCameraFigures } from '../../health/node-camera-figures.js';
 import { nodeFigures } from '../../health/node-figures.js';
 import { RANKING_KINDS } from '../../health/ranking.js';
 import { availabilityRanking } from '../../health/ranking-repo.js';
+import { EFFECTIVE_TARGET } from '../../health/types.js';
 import type { Deps } from '../deps.js';
 import { allow, principalOf } from '../guard.js';
 import {
@@ -25,7 +26,6 @@ import {
 } from '../schemas/common.js';
 
 /** The county's rule: 视频监控设施有效率 ≥ 95%. */
-const TARGET = 0.95;
 const MAX_WINDOW_DAYS = 400;
 const Rate = Type.Union([Type.Number(), Type.Null()]);
 /** A layer of a camera's health as last seen (ok null: not known yet) */
@@ -122,8 +122,8 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
           from: window.from,
           to: window.to,
           cameras,
-          target: TARGET,
-          meetsTarget: r.effectiveRate === null ? null : r.effectiveRate >= TARGET,
+          target: EFFECTIVE_TARGET,
+          meetsTarget: r.effectiveRate === null ? null : r.effectiveRate >= EFFECTIVE_TARGET,
           figures: { ...total, ...r },
           byDay,
         };
@@ -167,9 +167,9 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
         const rows = await availabilityRanking(db, principalOf(req), req.query.kind, window, {
           now: new Date(),
           timeZone: config.timeZone,
-          target: TARGET,
+          target: EFFECTIVE_TARGET,
         });
-        return { kind: req.query.kind, from: window.from, to: window.to, target: TARGET, rows };
+        return { kind: req.query.kind, from: window.from, to: window.to, target: EFFECTIVE_TARGET, rows };
       },
     );
 
@@ -196,7 +196,7 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
         await getDistrict(db, principalOf(req), req.query.nodeId);
         const window = windowOf(req.query);
         const cameras = await nodeCameraFigures(db, req.query.nodeId, window, new Date(), config.timeZone);
-        const gap = gapToTarget(cameras, TARGET);
+        const gap = gapToTarget(cameras, EFFECTIVE_TARGET);
         const byId = new Map(cameras.map((c) => [c.id, c]));
         return {
           ...gap,

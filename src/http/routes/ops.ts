@@ -1,13 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { withDeadline } from '../../deadline.js';
+import { readiness } from '../../readiness.js';
 import type { Deps } from '../deps.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
-const Ready = Type.Object({ ready: Type.Boolean(), checks: Type.Object({ postgres: Check, redis: Check }) });
+const Ready = Type.Object({
+  ready: Type.Boolean(),
+  checks: Type.Object({ postgres: Check, redis: Check, queues: Check }),
+});
 
-/** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics; no authentication. */
-export function opsRoutes({ db, redis, metrics, config }: Deps): FastifyPluginAsyncTypebox {
+/** Liveness, readiness (Postgres, Redis and the queues answer) and Prometheus metrics; no authentication. */
+export function opsRoutes({ db, redis, metrics, config, queues }: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['operations'];
     app.get(
@@ -22,21 +25,11 @@ export function opsRoutes({ db, redis, metrics, config }: Deps): FastifyPluginAs
       '/readyz',
       { schema: { tags, security: [], response: { 200: Ready, 503: Ready } } },
       async (_req, reply) => {
-        const ms = config.dependencyTimeoutMs;
-        const check = async (fn: () => Promise<unknown>, what: string) => {
-          try {
-            await withDeadline(fn(), ms, what);
-            return { ok: true };
-          } catch (err) {
-            return { ok: false, error: err instanceof Error ? err.message : String(err) };
-          }
-        };
-        const [postgres, redisCheck] = await Promise.all([
-          check(() => db.query('SELECT 1'), 'postgres'),
-          check(() => redis.ping(), 'redis'),
-        ]);
-        const ready = postgres.ok && redisCheck.ok;
-        return reply.status(ready ? 200 : 503).send({ ready, checks: { postgres, redis: redisCheck } });
+        const result = await readiness(
+          { db, redis, pingQueues: () => queues.notify.getJobCounts('wait') },
+          config.dependencyTimeoutMs,
+        );
+        return reply.status(result.ready ? 200 : 503).send(result);
       },
     );
 
