@@ -18,6 +18,8 @@ import { type CameraCredentials, UpstreamAuth } from './rtsp-upstream-auth.js';
  * is rewritten (hop URL ⇄ camera URL, CSeq renumbered, Authorization added by the hop and answered
  * 401s retried); interleaved RTP/RTCP bytes pass through untouched. Messages stay parsed after PLAY too:
  * ffmpeg's keep-alives (GET_PARAMETER / OPTIONS) and TEARDOWN need authorization as much as SETUP did.
+ * When ffmpeg goes without a TEARDOWN (killed, or its deadline fired), the hop sends one for it: a camera
+ * keeps a session past its TCP connection until the session times out, and cameras allow few sessions.
  */
 
 export interface HopGrant {
@@ -45,6 +47,8 @@ interface Pending {
   attempts: number;
 }
 
+/** How long the camera has to answer the hop's own TEARDOWN before its connection is dropped anyway. */
+const TEARDOWN_GRACE_MS = 1000;
 /** Above this many queued bytes the other side is paused until the queue drains. */
 const HIGH_WATER_BYTES = 1 << 20;
 /** A side whose queue still grows past this (it ignored the pause) is dropped. */
@@ -79,6 +83,8 @@ export function serveHopConnection(client: Socket, ctx: HopContext): void {
   const openedAt = Date.now();
   let lastCameraByte = openedAt;
   let closed = false;
+  /** The camera's session (its id, and the URL to end it by) while one is open and not torn down. */
+  let session: { id: string; uri: string } | null = null;
 
   const idleCheck = setInterval(
     () => {
@@ -97,12 +103,34 @@ export function serveHopConnection(client: Socket, ctx: HopContext): void {
     closed = true;
     clearInterval(idleCheck);
     pending.clear();
+    endCameraSession();
     grant = null;
     auth = null;
-    upstream?.destroy();
     // Flush what the camera already sent (its last response, its final frames), then drop.
     client.end();
     setTimeout(() => client.destroy(), 2000).unref();
+  }
+
+  /** Ends the camera's side: a TEARDOWN of a session ffmpeg left open, then the connection. */
+  function endCameraSession(): void {
+    const socket = upstream;
+    const open = session;
+    session = null;
+    if (!socket || socket.destroyed) return;
+    if (!open || !auth || socket.connecting) {
+      socket.destroy();
+      return;
+    }
+    const headers: Array<[string, string]> = [
+      ['CSeq', String(nextCseq++)],
+      ['Session', open.id],
+    ];
+    const authorization = auth.authorize('TEARDOWN', open.uri);
+    if (authorization !== undefined) headers.push(['Authorization', authorization]);
+    socket.removeAllListeners('data');
+    socket.resume(); // its answer and the last frames are read and dropped
+    socket.end(formatMessage({ startLine: `TEARDOWN ${open.uri} RTSP/1.0`, headers, body: Buffer.alloc(0) }));
+    setTimeout(() => socket.destroy(), TEARDOWN_GRACE_MS).unref();
   }
 
   /** Writes to `to`; pauses `from` while `to` is backed up. False when the connection was closed. */
@@ -201,6 +229,9 @@ export function serveHopConnection(client: Socket, ctx: HopContext): void {
       return;
     }
     const uri = line.uri === '*' ? '*' : toCamera(line.uri);
+    // ffmpeg ends the session itself: nothing is left for the hop to tear down
+    if (line.method === 'TEARDOWN') session = null;
+    else if (line.method === 'PLAY' && session) session = { ...session, uri };
     sendUpstream({
       method: line.method,
       uri,
@@ -218,6 +249,10 @@ export function serveHopConnection(client: Socket, ctx: HopContext): void {
     if (key === undefined || !p) return; // an answer to nothing we sent: dropped
     pending.delete(key);
     const status = statusOf(message);
+    const sessionId = header(message, 'session')?.split(';')[0]?.trim();
+    if (p.method === 'SETUP' && status === 200 && sessionId) {
+      session = { id: sessionId, uri: session?.uri ?? p.uri };
+    }
     if (status === 401 && auth?.learn(headerValues(message, 'www-authenticate'), p.attempts)) {
       sendUpstream(p);
       return;

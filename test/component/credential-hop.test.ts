@@ -229,6 +229,19 @@ describe('credential hop', () => {
     }
   });
 
+  it('ends the camera session itself, with a TEARDOWN, when its client leaves without one', async () => {
+    const url = hop.grant(gst.url(GST_PATH), CREDS, 10_000);
+    const client = await RawRtspClient.open(HOST, hop.port);
+    const replies = await rawPlay(client, url);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect((await gst.sessions(GST_PATH)).sessions).toBe(1);
+    client.close(); // as ffmpeg killed: no TEARDOWN
+    // the simulated camera would keep the session for its 10 s timeout; the hop's TEARDOWN ends it at once
+    await expect
+      .poll(async () => (await gst.sessions(GST_PATH)).sessions, { timeout: 5000, interval: 200 })
+      .toBe(0);
+  });
+
   it('closes a session whose camera goes silent', async () => {
     const quick = await startCredentialHop({ host: HOST, idleTimeoutMs: 800 });
     try {
