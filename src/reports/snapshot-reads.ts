@@ -5,10 +5,10 @@
 import { systemPrincipal } from '../auth/policy.js';
 import type { Queryable } from '../db.js';
 import { localMonthBounds } from '../health/calendar.js';
-import { nodeFigures } from '../health/node-figures.js';
+import { nodeFigures, nodeFiguresByNode } from '../health/node-figures.js';
 import { EFFECTIVE_TARGET } from '../health/types.js';
 import { contractorReport } from '../tickets/reports-repo.js';
-import { type AreaFigures, areaFigures, dayFigures, type MonthlySnapshot, worstFirst } from './snapshot.js';
+import { areaFigures, dayFigures, type MonthlySnapshot, worstFirst } from './snapshot.js';
 
 interface AreaNode {
   id: string;
@@ -38,14 +38,29 @@ export async function readMonthlySnapshot(
   const county = nodes.find((n) => n.kind === 'county');
   if (!county) return null;
   const window = localMonthBounds(month, timeZone);
-  const areaOf = async (node: AreaNode): Promise<AreaFigures> => {
-    const { cameras, total } = await nodeFigures(db, node.id, window, now, timeZone);
-    return areaFigures({ nodeId: node.id, name: node.name, parentName: node.parentName, cameras, total });
-  };
+  // one level of the tree at a time: its nodes' subtrees do not overlap, so one bulk read serves them all
   const areasOf = async (kinds: readonly AreaNode['kind'][]) => {
-    const list: AreaFigures[] = [];
-    for (const node of nodes.filter((n) => kinds.includes(n.kind))) list.push(await areaOf(node));
-    return worstFirst(list);
+    const level = nodes.filter((n) => kinds.includes(n.kind));
+    const figures = await nodeFiguresByNode(
+      db,
+      level.map((n) => n.id),
+      window,
+      now,
+      timeZone,
+    );
+    return worstFirst(
+      level.map((node) => {
+        const f = figures.get(node.id);
+        if (!f) throw new Error(`no figures for node ${node.id}`);
+        return areaFigures({
+          nodeId: node.id,
+          name: node.name,
+          parentName: node.parentName,
+          cameras: f.cameras,
+          total: f.total,
+        });
+      }),
+    );
   };
   const countyFigures = await nodeFigures(db, county.id, window, now, timeZone);
   return {
