@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialVault } from '../../src/cameras/credential-vault.js';
 import { parseCredentialKeys } from '../../src/config.js';
 import { migrate } from '../../src/migrate.js';
+import { keepOutput } from '../support/child-output.js';
 import { crashRedis, freePort, startPrivateRedis } from '../support/private-redis.js';
 import { type RtspCounty, startRtspCounty } from '../support/rtsp-county.js';
 
@@ -102,16 +103,7 @@ function startWorker(): ChildProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim() === '') continue;
-      workerLog.push(line.slice(0, 500));
-      if (workerLog.length > 200) workerLog.shift();
-    }
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.on('exit', (code, signal) => workerLog.push(`[worker exited: code ${code}, signal ${signal}]`));
+  keepOutput(child, 'worker', workerLog);
   return child;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentedMetrics, readRepoFile } from '../ops/ops-support.js';
+import { keepOutput } from '../support/child-output.js';
 import { freshDatabase, startTestApi, type TestApi } from '../support/harness.js';
 import { isDefaultMetric, parseExposition } from '../support/metrics-text.js';
 import { crashRedis, freePort, startPrivateRedis } from '../support/private-redis.js';
@@ -42,12 +43,10 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const keep = (chunk: Buffer) => workerLog.push(chunk.toString().slice(0, 500));
-  worker.stdout?.on('data', keep);
-  worker.stderr?.on('data', keep);
+  keepOutput(worker, 'discovery worker', workerLog);
   const deadline = Date.now() + 30_000;
   while ((await status(`${workerUrl}/healthz`)) !== 200) {
-    if (Date.now() > deadline) throw new Error(`the worker never served /healthz: ${workerLog.join('')}`);
+    if (Date.now() > deadline) throw new Error(`the worker never served /healthz: ${workerLog.join('\n')}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }, 60_000);
@@ -119,6 +118,6 @@ describe('readiness follows Redis', () => {
     redis = await startPrivateRedis(redisPort, dir);
     await expect.poll(async () => (await apiReady()).status, { timeout: 30_000, interval: 250 }).toBe(200);
     await expect.poll(() => status(`${workerUrl}/readyz`), { timeout: 30_000, interval: 250 }).toBe(200);
-    expect(worker.exitCode, workerLog.join('')).toBeNull();
+    expect(worker.exitCode, workerLog.join('\n')).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { keepOutput } from '../support/child-output.js';
 import { buildCountyFixture } from '../support/county-fixture.js';
 import { startTestApi, type TestApi } from '../support/harness.js';
 import { freePort } from '../support/private-redis.js';
@@ -61,20 +62,6 @@ function dashboardExpressions(): { where: string; expr: string }[] {
 }
 
 // ---- processes ---------------------------------------------------------------------------------------------
-
-/** A child's output, last lines kept for failure messages. */
-function keepOutput(child: ChildProcess, name: string, into: string[]): void {
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim() === '') continue;
-      into.push(line.slice(0, 500));
-      if (into.length > 200) into.shift();
-    }
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.on('exit', (code, signal) => into.push(`[${name} exited: code ${code}, signal ${signal}]`));
-}
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 

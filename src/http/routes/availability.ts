@@ -24,28 +24,16 @@ import {
   Timestamp,
   Uuid,
 } from '../schemas/common.js';
+import { Figures, Rate } from '../schemas/figures.js';
 
 /** The county's rule: 视频监控设施有效率 ≥ 95%. */
 const MAX_WINDOW_DAYS = 400;
-const Rate = Type.Union([Type.Number(), Type.Null()]);
 /** A layer of a camera's health as last seen (ok null: not known yet) */
 const LayerShape = {
   ok: Type.Union([Type.Boolean(), Type.Null()]),
   outcome: Type.Union([Type.String(), Type.Null()]),
   at: NullableTimestamp,
 };
-
-const Figures = Type.Object({
-  scheduledMs: Type.Number(),
-  onlineMs: Type.Number(),
-  effectiveMs: Type.Number(),
-  maintenanceMs: Type.Number(),
-  externalCauseMs: Type.Number(),
-  gapMs: Type.Number(),
-  unknownMs: Type.Number(),
-  onlineRate: Rate,
-  effectiveRate: Rate,
-});
 
 const WindowQuery = Type.Object(
   {

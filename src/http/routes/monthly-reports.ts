@@ -7,10 +7,9 @@ import { reportXlsx } from '../../reports/report-xlsx.js';
 import type { Deps } from '../deps.js';
 import { allow, principalOf } from '../guard.js';
 import { errorReplies, StringEnum, Timestamp, Uuid } from '../schemas/common.js';
+import { ContractorRow, Figures, Rate } from '../schemas/figures.js';
 
-const Rate = Type.Union([Type.Number(), Type.Null()]);
 const Verdict = Type.Union([Type.Boolean(), Type.Null()]);
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const MonthParams = Type.Object(
@@ -19,18 +18,6 @@ const MonthParams = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const Figures = Type.Object({
-  scheduledMs: Type.Number(),
-  onlineMs: Type.Number(),
-  effectiveMs: Type.Number(),
-  maintenanceMs: Type.Number(),
-  externalCauseMs: Type.Number(),
-  gapMs: Type.Number(),
-  unknownMs: Type.Number(),
-  onlineRate: Rate,
-  effectiveRate: Rate,
-});
 
 const Area = Type.Object({
   nodeId: Uuid,
@@ -51,20 +38,7 @@ const Snapshot = Type.Object({
   towns: Type.Array(Area, { description: 'worst effective rate first' }),
   policeDistricts: Type.Array(Area, { description: 'worst effective rate first' }),
   days: Type.Array(Type.Object({ day: Type.String(), figures: Figures, meetsTarget: Verdict })),
-  contractors: Type.Array(
-    Type.Object({
-      contractorId: Uuid,
-      contractorName: Type.String(),
-      opened: Type.Integer(),
-      closed: Type.Integer(),
-      stillOpen: Type.Integer(),
-      metSla: Type.Integer(),
-      breached: Type.Integer(),
-      meanMinutesToAcknowledge: NullableNumber,
-      meanMinutesToRepair: NullableNumber,
-      externalCauseHours: Type.Number(),
-    }),
-  ),
+  contractors: Type.Array(ContractorRow),
 });
 
 const Report = Type.Object({

@@ -5,22 +5,9 @@ import { contractorReport, openFaultsReport } from '../../tickets/reports-repo.j
 import type { Deps } from '../deps.js';
 import { allow, principalOf } from '../guard.js';
 import { errorReplies, NullableTimestamp, Timestamp, Uuid } from '../schemas/common.js';
+import { ContractorRow } from '../schemas/figures.js';
 
 const DAY = 86_400_000;
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-
-const ContractorRow = Type.Object({
-  contractorId: Uuid,
-  contractorName: Type.String(),
-  opened: Type.Integer(),
-  closed: Type.Integer(),
-  stillOpen: Type.Integer(),
-  metSla: Type.Integer(),
-  breached: Type.Integer(),
-  meanMinutesToAcknowledge: NullableNumber,
-  meanMinutesToRepair: NullableNumber,
-  externalCauseHours: Type.Number(),
-});
 
 const OpenFaultsRow = Type.Object({
   districtId: Uuid,
