@@ -13,7 +13,8 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  api = await startTestApi({ listen: true });
+  // every test signs the admin in afresh, more often than the login rate limit (10 a minute) allows one user
+  api = await startTestApi({ listen: true, env: { XUELIANG_LOGIN_MAX_ATTEMPTS: '1000' } });
   fx = await buildCountyFixture(api.deps.db);
   const { port } = api.app.server.address() as { port: number };
   base = `http://127.0.0.1:${port}`;
