@@ -6,6 +6,7 @@ import { audit } from '../audit.js';
 import { isSystem, type Principal } from '../auth/policy.js';
 import { type Db, type Queryable, withTransaction } from '../db.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { localMonthBounds } from '../health/calendar.js';
 import { dueMonth, monthIsOver } from './months.js';
 import type { MonthlySnapshot } from './snapshot.js';
 import { readMonthlySnapshot } from './snapshot-reads.js';
@@ -81,7 +82,7 @@ async function store(
 
 /**
  * The schedule's step: generates the due month's report unless it exists. Returns the month generated, or null
- * (already there, another process is at it, or no county yet).
+ * (already there, another process is at it, no county yet, or no camera commissioned before the month ended).
  */
 export async function generateDueReport(db: Db, timeZone: string, now: Date): Promise<string | null> {
   const month = dueMonth(now, timeZone);
@@ -92,6 +93,11 @@ export async function generateDueReport(db: Db, timeZone: string, now: Date): Pr
     if (!lock.rows[0]?.ok) return null;
     const kept = await tx.query('SELECT 1 FROM monthly_reports WHERE month = $1', [month]);
     if (kept.rows.length > 0) return null;
+    // a month that ended before the first camera was commissioned (a new deployment's last month) has nothing
+    // to report: a report of empty figures would only mislead
+    const first = await tx.query<{ at: Date | null }>('SELECT min(commissioned_at) AS at FROM cameras');
+    const firstAt = first.rows[0]?.at;
+    if (!firstAt || firstAt >= localMonthBounds(month, timeZone).to) return null;
     const snapshot = await readMonthlySnapshot(tx, month, now, timeZone);
     if (!snapshot) return null;
     return (await store(tx, snapshot, null, now, false)) ? month : null;

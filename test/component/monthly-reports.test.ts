@@ -161,6 +161,14 @@ describe('monthly report on schedule', () => {
     expect(results.filter((m) => m !== null)).toEqual([earlier]);
     expect(await q('SELECT month FROM monthly_reports WHERE month = $1', [earlier])).toHaveLength(1);
   });
+
+  it('keeps no report of a month that ended before the first camera was commissioned', async () => {
+    // the cameras were commissioned 40 days before MONTH began: three months before it, there were none
+    const empty = previousMonth(previousMonth(previousMonth(MONTH)));
+    const clock = new Date(localMonthBounds(empty, tz).to.getTime() + HOUR);
+    expect(await generateDueReport(api.deps.db, tz, clock)).toBeNull();
+    expect(await q('SELECT month FROM monthly_reports WHERE month = $1', [empty])).toEqual([]);
+  });
 });
 
 describe('monthly report figures', () => {
