@@ -60,6 +60,12 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   });
 
   await app.register(cookie);
+  // Before @fastify/websocket's own preClose (which closes without a code, 1005): consoles and players are
+  // told the server is going away (1001), so they reconnect to another instance at once.
+  app.addHook('preClose', (done) => {
+    for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
+    done();
+  });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: 'rate-limit:' });
   await app.register(swagger, {

@@ -263,6 +263,17 @@ describe('alerts pushed to console sockets', () => {
     expect(received).toEqual(await visibleIds(start, fx.node.A));
   });
 
+  it('tells its consoles the server is going away (1001) when an instance shuts down', async () => {
+    const leaving = await startTestApi({
+      databaseUrl,
+      listen: true,
+      env: { XUELIANG_REDIS_PREFIX: api.config.redisPrefix },
+    });
+    const c = await Console.open(leaving, headers.dutyA);
+    await leaving.close();
+    expect(await c.closed).toBe(1001);
+  });
+
   it('entries arriving during a replay wait for it: each sent once, in order', async () => {
     // a hub of the test's own, read when poked, with small pages so the replay takes several
     const hub = new FeedHub(api.deps.db, api.deps.redis, 'unused', api.deps.log, { pageSize: 5 });
