@@ -50,6 +50,8 @@ export interface Config {
   alerting: {
     /** how often the alerting stage looks for health events when no nudge arrives */
     pollMs: number;
+    /** how often each API instance reads the alert feed for its consoles when no nudge arrives */
+    feedPollMs: number;
     /** cameras of one node going offline within this window fold into one group alert */
     groupWindowSeconds: number;
     /** a group needs at least this many cameras gone offline within the window… */
@@ -275,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     alerting: {
       pollMs: integer(env, 'XUELIANG_ALERT_POLL_MS', 1000, 50, 60_000),
+      feedPollMs: integer(env, 'XUELIANG_FEED_POLL_MS', 2000, 50, 60_000),
       groupWindowSeconds: integer(env, 'XUELIANG_ALERT_GROUP_WINDOW_SECONDS', 120, 1, 3600),
       groupMinCameras: integer(env, 'XUELIANG_ALERT_GROUP_MIN_CAMERAS', 2, 2, 10_000),
       groupMinPercent: integer(env, 'XUELIANG_ALERT_GROUP_MIN_PERCENT', 50, 1, 100),

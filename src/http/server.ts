@@ -69,7 +69,7 @@ export function createDeps(config: Config, log = createLogger(config.logLevel)):
     vault,
     profiles,
     revocations: new Revocations(redis, subscriber, `${config.redisPrefix}revocations`, log),
-    alertFeed: new FeedHub(db, subscriber, feedChannel(config), log),
+    alertFeed: new FeedHub(db, subscriber, feedChannel(config), log, { pollMs: config.alerting.feedPollMs }),
     metrics,
     relay: new RelayService({ config, db, vault, log, registry: metrics.registry }),
     queues: {

@@ -27,7 +27,8 @@ beforeAll(async () => {
   second = await startTestApi({
     databaseUrl,
     listen: true,
-    env: { XUELIANG_REDIS_PREFIX: api.config.redisPrefix },
+    // its fallback poll quicker than the default 2 s, which the lost-nudge test relies on
+    env: { XUELIANG_REDIS_PREFIX: api.config.redisPrefix, XUELIANG_FEED_POLL_MS: '300' },
   });
   fx = await buildCountyFixture(api.deps.db);
   for (const b of ['A1', 'A2', 'B1'] as const) {
@@ -198,9 +199,10 @@ describe('alerts pushed to console sockets', () => {
   });
 
   it('an entry whose nudge was lost still arrives through the fallback poll', async () => {
+    expect(second.deps.alertFeed.pollMs).toBe(300);
     const c = await Console.open(second, headers.dutyA1);
     const id = await append('A1', { nudge: false });
-    await c.until((m) => m.id === id, api.deps.alertFeed.pollMs * 3);
+    await c.until((m) => m.id === id, second.deps.alertFeed.pollMs * 3);
     expect(c.alertIds()).toEqual([id]);
     await c.close();
   });
