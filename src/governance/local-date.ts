@@ -11,6 +11,11 @@ export function localDate(at: Date, timeZone: string): string {
   }).format(at);
 }
 
+/** The local calendar month ('YYYY-MM') of an instant. */
+export function localMonth(at: Date, timeZone: string): string {
+  return localDate(at, timeZone).slice(0, 7);
+}
+
 /** Whole years between a birth date and a day, both 'YYYY-MM-DD'. */
 export function ageOn(birthDate: string, day: string): number {
   const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];

@@ -192,21 +192,6 @@ export function sumAvailability(list: readonly Availability[]): Availability {
   return sum;
 }
 
-/**
- * The live figure: share of scheduled cameras effective right now. Cameras in 'unknown' or 'maintenance' are
- * left out of the denominator; null when none is left.
- */
-export function liveShare(states: readonly { state: HealthState; reason: string | null }[]): number | null {
-  let scheduled = 0;
-  let good = 0;
-  for (const s of states) {
-    if (!counted(s.state)) continue;
-    scheduled++;
-    if (effective(s.state, s.reason)) good++;
-  }
-  return scheduled === 0 ? null : good / scheduled;
-}
-
 export interface CameraFigures {
   id: string;
   scheduledMs: number;

@@ -50,9 +50,11 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Worst effective rate first; nodes with no scheduled time (no rate) last; ties by name, then id, so the
- * order never depends on the order the rows came in.
+ * order never depends on the order the rows came in. Rankings and the monthly report's areas alike.
  */
-export function worstFirst(rows: readonly RankingRow[]): RankingRow[] {
+export function worstFirst<
+  T extends { nodeId: string; name: string; figures: { effectiveRate: number | null } },
+>(rows: readonly T[]): T[] {
   return [...rows].sort((a, b) => {
     const x = a.figures.effectiveRate;
     const y = b.figures.effectiveRate;

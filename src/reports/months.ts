@@ -1,10 +1,5 @@
 /** Which calendar month a report covers, in the county's own time zone (never UTC). */
-import { localDate } from '../governance/local-date.js';
-
-/** The local calendar month ('YYYY-MM') of an instant. */
-export function localMonth(at: Date, timeZone: string): string {
-  return localDate(at, timeZone).slice(0, 7);
-}
+import { localMonth } from '../governance/local-date.js';
 
 /** The month before a 'YYYY-MM' month. */
 export function previousMonth(month: string): string {

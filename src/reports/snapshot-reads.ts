@@ -6,9 +6,10 @@ import { systemPrincipal } from '../auth/policy.js';
 import type { Queryable } from '../db.js';
 import { localMonthBounds } from '../health/calendar.js';
 import { nodeFigures, nodeFiguresByNode } from '../health/node-figures.js';
+import { worstFirst } from '../health/ranking.js';
 import { EFFECTIVE_TARGET } from '../health/types.js';
 import { contractorReport } from '../tickets/reports-repo.js';
-import { areaFigures, dayFigures, type MonthlySnapshot, worstFirst } from './snapshot.js';
+import { areaFigures, dayFigures, type MonthlySnapshot } from './snapshot.js';
 
 interface AreaNode {
   id: string;

@@ -73,13 +73,6 @@ export function areaFigures(node: NodeMonth): AreaFigures {
   };
 }
 
-/** Worst effective rate first; areas with nothing scheduled last; ties by name, then id, so the order is fixed. */
-export function worstFirst(areas: readonly AreaFigures[]): AreaFigures[] {
-  const key = (a: AreaFigures) => a.figures.effectiveRate ?? Number.POSITIVE_INFINITY;
-  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return [...areas].sort((x, y) => key(x) - key(y) || text(x.name, y.name) || text(x.nodeId, y.nodeId));
-}
-
 export function dayFigures(byDay: readonly { day: string; figures: Availability }[]): DayFigures[] {
   return byDay.map(({ day, figures }) => {
     const withRates = rated(figures);

@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { systemPrincipal } from '../auth/policy.js';
 import type { Queryable } from '../db.js';
-import { localDate } from '../governance/local-date.js';
+import { localMonth } from '../governance/local-date.js';
 import { localMonthBounds } from '../health/calendar.js';
 import type { ScrapeReads } from '../metrics-read.js';
 import { contractorReport } from './reports-repo.js';
@@ -32,7 +32,7 @@ export function registerTicketGauges(
     const rows = await contractorReport(
       db,
       systemPrincipal,
-      localMonthBounds(localDate(now, timeZone).slice(0, 7), timeZone),
+      localMonthBounds(localMonth(now, timeZone), timeZone),
       now,
     );
     return rows.reduce((sum, r) => sum + r.breached, 0);

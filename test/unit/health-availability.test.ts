@@ -6,7 +6,6 @@ import {
   type Exclusion,
   type Gap,
   gapToTarget,
-  liveShare,
   rates,
   type StateInterval,
   sumAvailability,
@@ -318,26 +317,6 @@ describe('rates and sums', () => {
       }),
     );
     expect(sumAvailability([])).toEqual(ZERO_AVAILABILITY);
-  });
-});
-
-describe('liveShare', () => {
-  it('is the share of scheduled cameras effective now, unknown and maintenance left out', () => {
-    expect(
-      liveShare([
-        { state: 'online', reason: null },
-        { state: 'degraded', reason: 'compliance:osd_mismatch' },
-        { state: 'degraded', reason: 'picture:black' },
-        { state: 'offline', reason: 'network' },
-        { state: 'unknown', reason: null },
-        { state: 'maintenance', reason: 'maintenance' },
-      ]),
-    ).toBe(0.5);
-  });
-
-  it('is null with no scheduled camera', () => {
-    expect(liveShare([])).toBeNull();
-    expect(liveShare([{ state: 'unknown', reason: null }])).toBeNull();
   });
 });
 

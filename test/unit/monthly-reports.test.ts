@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { localMonth } from '../../src/governance/local-date.js';
 import { ZERO_AVAILABILITY } from '../../src/health/availability.js';
-import { dueMonth, localMonth, monthIsOver, previousMonth } from '../../src/reports/months.js';
+import { worstFirst } from '../../src/health/ranking.js';
+import { dueMonth, monthIsOver, previousMonth } from '../../src/reports/months.js';
 import { percentText, reportCsv } from '../../src/reports/report-csv.js';
 import { REPORT_COLUMNS, reportRows } from '../../src/reports/report-table.js';
-import {
-  type AreaFigures,
-  areaFigures,
-  type MonthlySnapshot,
-  worstFirst,
-} from '../../src/reports/snapshot.js';
+import { type AreaFigures, areaFigures, type MonthlySnapshot } from '../../src/reports/snapshot.js';
 
 const SHANGHAI = 'Asia/Shanghai';
 

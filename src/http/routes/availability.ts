@@ -3,11 +3,12 @@ import { Type } from 'typebox';
 import { getCamera } from '../../cameras/registry.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { getDistrict } from '../../governance/districts.js';
-import { gapToTarget, liveShare, rates } from '../../health/availability.js';
+import { gapToTarget, rates } from '../../health/availability.js';
 import { currentStates } from '../../health/availability-repo.js';
 import type { Bounds } from '../../health/calendar.js';
 import { cameraLayers, type RecentResult } from '../../health/layers.js';
 import { readHealth } from '../../health/ledger-repo.js';
+import { liveShares } from '../../health/live-shares.js';
 import { nodeCameraFigures } from '../../health/node-camera-figures.js';
 import { nodeFigures } from '../../health/node-figures.js';
 import { RANKING_KINDS } from '../../health/ranking.js';
@@ -221,12 +222,9 @@ export function availabilityRoutes({ db, config }: Deps): FastifyPluginAsyncType
       async (req) => {
         await getDistrict(db, principalOf(req), req.query.nodeId);
         const states = await currentStates(db, req.query.nodeId);
-        const expanded = states.flatMap((s) =>
-          Array.from({ length: s.n }, () => ({ state: s.state, reason: s.reason })),
-        );
         const byState: Record<string, number> = {};
         for (const s of states) byState[s.state] = (byState[s.state] ?? 0) + s.n;
-        return { effectiveShare: liveShare(expanded), byState };
+        return { effectiveShare: liveShares(states).effective, byState };
       },
     );
 
