@@ -111,6 +111,9 @@ export async function createProbeWorker(
     // a killed worker's shard jobs go to another worker after this long; they still record their own slot
     lockDuration: ctx.config.probe.lockMs,
     stalledInterval: ctx.config.probe.lockMs,
+    // a busy event loop may miss a lock renewal: the job is then taken as stalled and given again, and after
+    // BullMQ's default of one such stall it would fail and its shard's slot would go unrecorded
+    maxStalledCount: 5,
   });
   worker.on('closed', () => leaseRedis.disconnect());
   worker.on('failed', (job, err) =>
